@@ -1,0 +1,1 @@
+"""fugong: getting enterprises back to work and production after an emergency."""

@@ -1,0 +1,29 @@
+"""The JSON API: one NinjaAPI at /api/v1/, one router per app."""
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+
+from accounts.api_auth import api_auth
+from registry.api import router as registry_router
+
+api = NinjaAPI(
+    title="fugong API",
+    version="1",
+    description="Enterprises, dispatch reports and aggregates for getting back to work. "
+    "Authenticate with `Authorization: Bearer <token>` (from `manage.py issue_token` or your "
+    "user page) or a browser session with its CSRF token.",
+    auth=api_auth,
+    urls_namespace="api-v1",
+)
+api.add_router("/enterprises", registry_router, tags=["enterprises"])
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"detail": "Not found"}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return api.create_response(request, {"detail": "Authentication required"}, status=401)

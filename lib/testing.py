@@ -1,0 +1,124 @@
+"""Factories and the named test world shared by every app's tests.
+
+The world, in Inner Mongolia (150000):
+- Baotou 包头市 (150200): counties 昆都仑区 150203 and 青山区 150204; Hohhot 呼和浩特市 (150100):
+  county 新城区 150102. Shanxi 山西省 (140000) holds an enterprise nobody in Inner Mongolia sees.
+- users: alice (official, province 150000), bob (official, Baotou 150200), carol (official,
+  county 150203), dave (reporter of steel), erin (park manager of the Kundulun park), frank
+  (association, divisions 31 and 14), grace (handler, Baotou), root (administrator).
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import count
+
+from accounts.models import Role, User
+from industries.loader import load_industries
+from industries.models import Industry
+from lib.uscc import make as make_uscc
+from regions.loader import load_regions
+from regions.models import Region
+from registry.models import Contact, Enterprise, EnterpriseTag, Park
+
+PASSWORD = "correct-horse-battery-9"  # noqa: S105 (test users only)
+_serial = count(1)
+
+
+def load_reference_once() -> None:
+    if not Region.objects.exists():
+        load_regions()
+    if not Industry.objects.exists():
+        load_industries()
+
+
+def uscc_for(region: str, n: int | None = None) -> str:
+    n = next(_serial) if n is None else n
+    return make_uscc(f"91{region}MA{n:07d}")
+
+
+def enterprise(
+    region: str = "150203",
+    industry: str = "3110",
+    *,
+    name: str | None = None,
+    headcount: int = 100,
+    tags: tuple[str, ...] = (),
+    park: Park | None = None,
+    above_scale: bool = True,
+    phone: str = "13812345678",
+    **extra,
+) -> Enterprise:
+    load_reference_once()
+    n = next(_serial)
+    e = Enterprise.objects.create(
+        uscc=uscc_for(region, n),
+        name=name or f"企业{n}",
+        region_id=region,
+        industry_id=industry,
+        headcount=headcount,
+        size_class=extra.pop("size_class", "medium"),
+        above_scale=above_scale,
+        park=park,
+        revenue=extra.pop("revenue", Decimal("5000")),
+        **extra,
+    )
+    EnterpriseTag.objects.bulk_create([EnterpriseTag(enterprise=e, tag=t) for t in tags])
+    if phone:
+        Contact.objects.create(enterprise=e, name="王建国", title="办公室主任", phone=phone)
+    return e
+
+
+def user(username: str, role: str, **fields) -> User:
+    u = User(username=username, role=role, **fields)
+    u.set_password(PASSWORD)
+    u.save()
+    return u
+
+
+@dataclass
+class World:
+    steel: Enterprise  # Kundulun 150203, steel 3110, in the park, leading
+    textile: Enterprise  # Qingshan 150204, textile 1711
+    dairy: Enterprise  # Hohhot Xincheng 150102, dairy 1441, livelihood
+    coal: Enterprise  # Shanxi 140105, coal 0610
+    park: Park
+    alice: User
+    bob: User
+    carol: User
+    dave: User
+    erin: User
+    frank: User
+    grace: User
+    root: User
+
+    @classmethod
+    def build(cls) -> "World":
+        load_reference_once()
+        park = Park.objects.create(name="昆区工业园", region_id="150203")
+        steel = enterprise(
+            "150203", "3110", name="包钢示范钢铁", tags=("leading",), park=park, headcount=800
+        )
+        textile = enterprise("150204", "1711", name="青山纺织", headcount=120, phone="13900001111")
+        dairy = enterprise("150102", "1441", name="新城乳业", tags=("livelihood",), headcount=300)
+        coal = enterprise("140105", "0610", name="晋中煤业", headcount=500)
+        return cls(
+            steel=steel,
+            textile=textile,
+            dairy=dairy,
+            coal=coal,
+            park=park,
+            alice=user("alice", Role.OFFICIAL, region_id="150000"),
+            bob=user("bob", Role.OFFICIAL, region_id="150200"),
+            carol=user("carol", Role.OFFICIAL, region_id="150203"),
+            dave=user("dave", Role.REPORTER, enterprise=steel),
+            erin=user("erin", Role.PARK_MANAGER, park=park),
+            frank=user("frank", Role.ASSOCIATION, industry_divisions=["31", "14"]),
+            grace=user("grace", Role.HANDLER, region_id="150200", department="人社局"),
+            root=user("root", Role.ADMIN, is_staff=True, is_superuser=True),
+        )
+
+    def users(self) -> dict[str, User]:
+        return {
+            n: getattr(self, n)
+            for n in ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "root")
+        }
