@@ -1,0 +1,164 @@
+"""Users with a role and a scope, hashed API tokens and invitations for enterprise reporters."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    REPORTER = "reporter", _("enterprise reporter")
+    PARK_MANAGER = "park_manager", _("park manager")
+    OFFICIAL = "official", _("regional official")
+    ASSOCIATION = "association", _("association staff")
+    HANDLER = "handler", _("department handler")
+    ADMIN = "admin", _("administrator")
+
+
+class User(AbstractUser):
+    """A person with one role; the role's field (enterprise, park, region, divisions) is its scope."""
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.REPORTER)
+    enterprise = models.ForeignKey(
+        "registry.Enterprise",
+        verbose_name=_("enterprise"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reporters",
+    )
+    park = models.ForeignKey(
+        "registry.Park",
+        verbose_name=_("park"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="managers",
+    )
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_column="region_code",
+        related_name="+",
+    )
+    industry_divisions = models.JSONField(
+        _("industry divisions"),
+        default=list,
+        blank=True,
+        help_text=_('GB/T 4754 two-digit divisions an association covers, e.g. ["27", "35"]'),
+    )
+    department = models.CharField(_("department"), max_length=64, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                name="user_reporter_has_enterprise",
+                condition=~models.Q(role="reporter")
+                | models.Q(enterprise__isnull=False)
+                | models.Q(is_superuser=True),
+            ),
+            models.CheckConstraint(
+                name="user_park_manager_has_park",
+                condition=~models.Q(role="park_manager") | models.Q(park__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="user_official_has_region",
+                condition=~models.Q(role__in=["official", "handler"])
+                | models.Q(region__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token; only its SHA-256 digest is stored, the value is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=64, blank=True)
+    prefix = models.CharField(_("prefix"), max_length=12)  # shown in lists to tell tokens apart
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @classmethod
+    def issue(cls, user: User, name: str = "") -> tuple["ApiToken", str]:
+        raw = "fg_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, prefix=raw[:10], digest=_digest(raw))
+        return token, raw
+
+    @classmethod
+    def find(cls, raw: str) -> "ApiToken | None":
+        return (
+            cls.objects.select_related("user")
+            .filter(digest=_digest(raw), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+
+
+class Invitation(models.Model):
+    """A one-time link that lets an enterprise's reporter create an account."""
+
+    enterprise = models.ForeignKey(
+        "registry.Enterprise", on_delete=models.CASCADE, related_name="invitations"
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    used_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"invitation for {self.enterprise_id}"
+
+    @classmethod
+    def issue(cls, enterprise, created_by: User, days: int = 14) -> tuple["Invitation", str]:
+        raw = secrets.token_urlsafe(24)
+        inv = cls.objects.create(
+            enterprise=enterprise,
+            digest=_digest(raw),
+            created_by=created_by,
+            expires_at=timezone.now() + timedelta(days=days),
+        )
+        return inv, raw
+
+    @classmethod
+    def find_open(cls, raw: str) -> "Invitation | None":
+        return (
+            cls.objects.select_related("enterprise")
+            .filter(digest=_digest(raw), used_at__isnull=True, expires_at__gt=timezone.now())
+            .first()
+        )

@@ -1,0 +1,38 @@
+"""Writing audit rows (the only way the application adds to the trail)."""
+
+from typing import Any
+
+from .models import AuditEvent
+
+
+def client_address(request) -> str | None:
+    # REMOTE_ADDR only: a forwarded-for header is the client's word, not a fact.
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def record(
+    action: str,
+    *,
+    actor=None,
+    request=None,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: str = "",
+    result: str = "ok",
+    **detail: Any,
+) -> AuditEvent:
+    if actor is None and request is not None and getattr(request, "user", None) is not None:
+        actor = request.user if request.user.is_authenticated else None
+    if obj is not None:
+        object_type = object_type or obj._meta.model_name
+        object_id = object_id or str(getattr(obj, "uscc", None) or obj.pk)
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_name=getattr(actor, "username", "") or "",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        result=result,
+        address=client_address(request),
+        detail=detail,
+    )
