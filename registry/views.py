@@ -1,0 +1,83 @@
+"""Web pages of the register: the filtered list (htmx rows), the enterprise page, the export."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from accounts import scope
+from industries.models import Industry
+from industries.models import Level as IndustryLevel
+from industries.sizes import SizeClass
+from regions.models import Level as RegionLevel
+from regions.models import Region
+
+from . import queries
+from .models import Tag
+
+PAGE_SIZE = 50
+
+
+def _region_choices(user, selected: str) -> tuple[list[Region], list[Region]]:
+    """The path to the selected region (breadcrumbs, inside the user's subtree) and its children."""
+    root = scope.root_region(user)
+    current = Region.objects.filter(code=selected).first() if selected else None
+    if current is not None and not scope.region_visible(user, current.code):
+        current = None
+    base = current or root
+    prefix = scope.region_prefix(user) or ""
+    path = [r for r in base.path() if r.code.startswith(prefix)] if base else []
+    children = (
+        Region.objects.filter(parent=base, active=True)
+        if base
+        else Region.objects.filter(level=RegionLevel.PROVINCE, active=True)
+    )
+    return path, list(children)
+
+
+@login_required
+def enterprise_list(request):
+    filters = queries.Filters.from_query(request.GET)
+    qs = queries.filtered(request.user, filters).order_by("region_id", "name", "pk")
+    page = Paginator(queries.with_details(qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    path, children = _region_choices(request.user, filters.region)
+    context = {
+        "page": page,
+        "filters": filters,
+        "query": filters.as_query(),
+        "region_path": path,
+        "region_children": children,
+        "divisions": Industry.objects.filter(level=IndustryLevel.DIVISION).only("code", "name"),
+        "sizes": SizeClass.choices,
+        "tags": Tag.choices,
+        "parks": scope.parks(request.user)[:200],
+        "can_export": True,
+    }
+    template = (
+        "registry/list.html#rows" if request.headers.get("HX-Request") else "registry/list.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+def enterprise_detail(request, uscc: str):
+    enterprise = scope.enterprise_or_404(request.user, uscc.upper())
+    enterprise = queries.with_details(type(enterprise).objects.filter(pk=enterprise.pk)).get()
+    return render(
+        request,
+        "registry/detail.html",
+        {
+            "e": enterprise,
+            "contacts": queries.contact_rows(request.user, enterprise),
+            "history": enterprise.changes.select_related("actor")[:20],
+            "can_edit": scope.can_edit_enterprise(request.user, enterprise),
+            "region_path": enterprise.region.path(),
+        },
+    )
+
+
+@login_required
+def export_xlsx(request):
+    from .exports import export_response
+
+    filters = queries.Filters.from_query(request.GET)
+    return export_response(request, filters)
