@@ -1,0 +1,1 @@
+"""The register's commands: load_demo."""
