@@ -48,9 +48,11 @@ test: install chromium lint
 bench: install
 	@$(PY) -m bench
 
+# The msgids are English; the Simplified Chinese catalogue is the default UI. Both the .po and
+# the compiled .mo are committed, so a fresh checkout needs no gettext.
 messages: install
-	@$(PY) manage.py makemessages -l en --no-obsolete --ignore=node_modules --ignore=.venv --ignore=var
-	@$(PY) manage.py compilemessages -l en --ignore=node_modules --ignore=.venv
+	@$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=node_modules --ignore=.venv --ignore=var
+	@$(PY) manage.py compilemessages -l zh_Hans --ignore=node_modules --ignore=.venv --ignore=var
 
 # Re-resolve the lock file after changing pyproject.toml (needs pip-tools).
 lock:

@@ -111,13 +111,23 @@ def test_official_drills_into_a_city_filters_and_opens_an_enterprise(
     assert "13812345678" not in page.content()
     screenshot(page, "official-enterprise.png")
 
-    # An official over it gets the full number on an explicit reveal, which is audited.
+    # An official over it gets the full number on an explicit reveal, which is audited: the
+    # page's button (htmx swaps the contacts in place) and the API alike.
+    page.evaluate("window.stillTheSamePage = true")
+    page.locator("button.reveal").click()
+    expect(page.locator(".phone")).to_have_text("13812345678")
+    expect(page.locator("#contacts")).to_contain_text("王建国")
+    expect(page.locator("button.reveal")).to_have_count(0)
+    assert page.evaluate("window.stillTheSamePage") is True
+    revealed = AuditEvent.objects.filter(
+        action="reveal", actor=world.alice, object_id=world.steel.uscc, result="ok"
+    )
+    assert revealed.count() == 1
+    screenshot(page, "official-enterprise-revealed.png")
     status, contacts = reveal_contacts(page, world.steel.uscc)
     assert status == 200
     assert contacts == [{"name": "王建国", "title": "办公室主任", "phone": "13812345678"}]
-    assert AuditEvent.objects.filter(
-        action="reveal", actor=world.alice, object_id=world.steel.uscc, result="ok"
-    ).exists()
+    assert revealed.count() == 2
     assert browser_errors == []
 
 
