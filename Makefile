@@ -32,8 +32,9 @@ demo: install
 	@$(PY) manage.py migrate --noinput -v0
 	@$(PY) manage.py load_reference
 	@$(PY) manage.py load_demo
-	@echo "fugong is at http://127.0.0.1:8000  (Ctrl-C stops it)"
-	@FUGONG_DEBUG=$${FUGONG_DEBUG:-True} $(PY) manage.py runserver 127.0.0.1:8000
+	@echo "fugong is at http://127.0.0.1:8000  (Ctrl-C stops it; the import worker runs beside it)"
+	@$(PY) manage.py run_worker & WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	  FUGONG_DEBUG=$${FUGONG_DEBUG:-True} $(PY) manage.py runserver 127.0.0.1:8000
 
 lint: install
 	@.venv/bin/ruff check .

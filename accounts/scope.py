@@ -110,6 +110,11 @@ def can_create_in(user: User, region_code: str) -> bool:
     return user.role == Role.OFFICIAL and prefix is not None and region_code.startswith(prefix)
 
 
+def can_import(user: User) -> bool:
+    """Importing a sheet of enterprises: those who may register them (each row is then checked)."""
+    return is_admin(user) or (user.role == Role.OFFICIAL and region_prefix(user) is not None)
+
+
 def can_see_contacts(user: User, enterprise: Enterprise) -> bool:
     """Unmasked phone numbers: the enterprise itself, its park manager, the officials over it."""
     if is_admin(user):

@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
 from accounts.api_auth import api_auth
+from registry.api import imports_router
 from registry.api import router as registry_router
 
 api = NinjaAPI(
@@ -17,6 +18,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 api.add_router("/enterprises", registry_router, tags=["enterprises"])
+api.add_router("/imports", imports_router, tags=["imports"])
 
 
 @api.exception_handler(Http404)

@@ -90,19 +90,22 @@ def apply_values(
         enterprise.region_id = values["region"]
     if "industry" in values:
         enterprise.industry_id = values["industry"]
+    computed = validation.computed_size(
+        {
+            "industry": enterprise.industry_id,
+            "headcount": enterprise.headcount,
+            "revenue": enterprise.revenue,
+        },
+        lookups,
+    )
     if values.get("size_class"):
+        # A size equal to the computed one is no override (an exported sheet re-imported keeps
+        # every size following headcount and revenue).
         enterprise.size_class = values["size_class"]
-        enterprise.size_overridden = True
+        enterprise.size_overridden = values["size_class"] != computed
     elif not enterprise.size_overridden or "size_class" in values:
         enterprise.size_overridden = False
-        enterprise.size_class = validation.computed_size(
-            {
-                "industry": enterprise.industry_id,
-                "headcount": enterprise.headcount,
-                "revenue": enterprise.revenue,
-            },
-            lookups,
-        )
+        enterprise.size_class = computed
 
 
 @transaction.atomic

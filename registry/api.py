@@ -1,19 +1,24 @@
 """Enterprises under /api/v1/enterprises: create, read, update, list; scoped like everything else."""
 
+from django.conf import settings
 from django.http import Http404, HttpRequest
-from ninja import Query, Router, Schema, Status
+from django.shortcuts import get_object_or_404
+from ninja import File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from accounts import scope
 from audit.log import record
+from lib.spreadsheets import SpreadsheetError
 
-from . import actions, queries
-from .models import Enterprise
+from . import actions, imports, queries
+from .models import Enterprise, ImportJob
 from .schemas import (
     ContactOut,
     EnterpriseIn,
     EnterpriseOut,
     EnterprisePage,
     EnterprisePatch,
+    ImportJobOut,
     ValidationErrors,
 )
 
@@ -128,3 +133,40 @@ def reveal_contacts(request: HttpRequest, uscc: str):
         return Status(403, {"detail": "contacts stay masked for your role"})
     record("reveal", request=request, obj=enterprise)
     return Status(200, queries.contact_rows(request.user, enterprise, reveal=True))
+
+
+imports_router = Router()
+
+
+@imports_router.post(
+    "",
+    response={202: ImportJobOut, 400: Message, 404: Message, 413: Message},
+    summary="Upload enterprises (.xlsx or .csv) to check (dry_run, the default) or import",
+)
+def submit_import(request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = True):
+    if not scope.can_import(request.user):  # type: ignore[arg-type]
+        raise Http404
+    limit = settings.FUGONG_UPLOAD_MAX_BYTES
+    data = file.read(limit + 1)
+    if len(data) > limit:
+        return Status(413, {"detail": f"file larger than {limit // (1024 * 1024)} MB"})
+    try:
+        job = imports.submit(
+            actor=request.user,
+            data=data,
+            filename=file.name or "",
+            dry_run=dry_run,
+            request=request,
+        )
+    except SpreadsheetError as exc:
+        return Status(400, {"detail": str(exc)})
+    return Status(202, job)
+
+
+@imports_router.get(
+    "/{int:job_id}", response=ImportJobOut, summary="An import's progress and outcome"
+)
+def import_status(request: HttpRequest, job_id: int):
+    if not scope.can_import(request.user):  # type: ignore[arg-type]
+        raise Http404
+    return get_object_or_404(ImportJob.objects.defer("data"), pk=job_id, created_by=request.user)

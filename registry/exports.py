@@ -9,6 +9,11 @@ from audit.log import record
 from lib.spreadsheets import write_xlsx
 
 from . import queries
+from .imports import TAG_WORDS
+from .models import Tag
+
+# The sheet speaks the template's language whatever the page's, so an export re-imports as is.
+SIZE_WORDS = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
 
 
 def rows(user, filters: queries.Filters):
@@ -26,9 +31,9 @@ def rows(user, filters: queries.Filters):
             e.headcount,
             e.revenue,
             e.output_value,
-            e.get_size_class_display(),
+            SIZE_WORDS.get(e.size_class, e.size_class),
             "是" if e.above_scale else "否",
-            "、".join(e.tags),
+            "、".join(TAG_WORDS[Tag(t)] for t in e.tags),
             e.park.name if e.park else "",
             first["name"],
             first["phone"],

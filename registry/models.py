@@ -193,3 +193,68 @@ class EnterpriseChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class ImportJob(models.Model):
+    """An uploaded enterprise sheet, checked (dry run) or imported by the worker.
+
+    The worker claims a job by moving it to a running state with a lease; a job whose lease ran
+    out (its worker died) is claimed again. The real run writes everything in one transaction, so
+    a killed import leaves all of its rows or none.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        CHECKING = "checking", _("checking")
+        WRITING = "writing", _("writing")
+        DONE = "done", _("done")
+        REJECTED = "rejected", _("rejected")  # bad rows: nothing written
+        FAILED = "failed", _("failed")  # the file itself could not be read
+
+    RUNNING = (Status.CHECKING, Status.WRITING)
+    FINISHED = (Status.DONE, Status.REJECTED, Status.FAILED)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    filename = models.CharField(_("file name"), max_length=128)  # shown only, never a path
+    data = models.BinaryField(_("file"), editable=False)
+    dry_run = models.BooleanField(_("dry run"), default=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    processed = models.PositiveIntegerField(_("rows checked"), default=0)
+    created_count = models.PositiveIntegerField(_("new"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{row, column, reason}], capped
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        indexes = [
+            # the worker's queue: oldest queued (or lease-expired) job first
+            models.Index(fields=["status", "created_at"], name="importjob_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def percent(self) -> int:
+        if self.status in (self.Status.DONE, self.Status.REJECTED):
+            return 100
+        return int(100 * self.processed / self.total) if self.total else 0

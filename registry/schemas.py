@@ -75,3 +75,24 @@ class FieldError(Schema):
 
 class ValidationErrors(Schema):
     detail: list[FieldError]
+
+
+class ImportError_(Schema):
+    row: int
+    column: str
+    reason: str
+
+
+class ImportJobOut(Schema):
+    id: int
+    filename: str
+    dry_run: bool
+    status: str = Field(description="queued, checking, writing, done, rejected or failed")
+    total: int
+    processed: int
+    created: int = Field(validation_alias="created_count")
+    updated: int = Field(validation_alias="updated_count")
+    unchanged: int = Field(validation_alias="unchanged_count")
+    error_count: int = Field(description="rows with errors; when > 0 nothing was written")
+    errors: list[ImportError_] = Field(description="row, column and reason (the first 5,000)")
+    message: str

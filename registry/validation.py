@@ -33,6 +33,7 @@ FIELDS = (
     "size_class",
 )
 MAX_MONEY = Decimal("999999999999")
+FORMULA_STARTS = ("=", "+", "-", "@")
 
 TAG_ALIASES = {t.value: t.value for t in Tag} | {
     "龙头": Tag.LEADING,
@@ -88,7 +89,9 @@ def clean(raw: dict[str, Any], lookups: Lookups, *, partial: bool = False) -> Cl
             e["uscc"] = str(exc)
     if required("name", "企业名称", "name"):
         name = " ".join(str(raw["name"]).split())
-        if len(name) > 200:
+        if name.startswith(FORMULA_STARTS):
+            e["name"] = "企业名称不能以=、+、-、@开头 (a name cannot start like a formula)"
+        elif len(name) > 200:
             e["name"] = "企业名称过长（最多200字）(name longer than 200 characters)"
         else:
             v["name"] = name

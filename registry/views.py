@@ -74,6 +74,7 @@ def enterprise_list(request):
         "tags": Tag.choices,
         "parks": scope.parks(request.user)[:200],
         "can_export": True,
+        "can_import": scope.can_import(request.user),
     }
     template = (
         "registry/list.html#rows" if request.headers.get("HX-Request") else "registry/list.html"
