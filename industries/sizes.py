@@ -54,8 +54,10 @@ def _match(code: str, industry_code: str, section: str) -> int:
     return 1 + len(code) if industry_code.startswith(code) else -1
 
 
-def sector_rules(industry_code: str, section: str) -> list[Threshold]:
-    """The thresholds of the sector that matches the class code most specifically."""
+@cache
+def sector_rules(industry_code: str, section: str) -> tuple[Threshold, ...]:
+    """The thresholds of the sector that matches the class code most specifically (cached: an
+    import asks once per row, and there are only 1,381 classes)."""
     by_sector: dict[str, list[Threshold]] = {}
     for t in thresholds():
         by_sector.setdefault(t.sector, []).append(t)
@@ -66,7 +68,7 @@ def sector_rules(industry_code: str, section: str) -> list[Threshold]:
         ),
         key=lambda pair: pair[0],
     )
-    return rules if score >= 0 else []
+    return tuple(rules) if score >= 0 else ()
 
 
 def size_class(

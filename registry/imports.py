@@ -301,46 +301,49 @@ def classify(plan: Plan, actor, lookups: validation.Lookups) -> Summary:
 
 
 def write(summary: Summary, actor, source: str = "import") -> None:
-    """Write a classified plan; the caller holds the transaction."""
+    """Write a classified plan in chunks (memory stays flat); the caller holds the transaction."""
     now = timezone.now()
-    Enterprise.objects.bulk_create(summary.created, batch_size=BATCH)
-    EnterpriseTag.objects.bulk_create(
-        [
-            EnterpriseTag(enterprise=e, tag=t)
-            for e in summary.created
-            for t in e._import_tags  # type: ignore[attr-defined]
-        ],
-        batch_size=BATCH,
-    )
-    changes = [
-        EnterpriseChange(
-            enterprise=e,
-            actor=actor,
-            source=source,
-            changes={
-                k: [None, _plain(v)]
-                for k, v in _state(e, e._import_tags).items()  # type: ignore[attr-defined]
-            },
+    for start in range(0, len(summary.created), BATCH):
+        chunk = summary.created[start : start + BATCH]
+        Enterprise.objects.bulk_create(chunk)
+        EnterpriseTag.objects.bulk_create(
+            [
+                EnterpriseTag(enterprise=e, tag=t)
+                for e in chunk
+                for t in e._import_tags  # type: ignore[attr-defined]
+            ]
         )
-        for e in summary.created
-    ]
-    updated = [e for e, _, _ in summary.updated]
-    for e in updated:
-        e.updated_at = now
-    Enterprise.objects.bulk_update(updated, [*actions.TRACKED, "updated_at"], batch_size=BATCH)
-    retagged = [(e, tags) for e, _, tags in summary.updated if tags is not None]
-    for start in range(0, len(retagged), 500):
-        chunk = retagged[start : start + 500]
-        EnterpriseTag.objects.filter(enterprise__in=[e for e, _ in chunk]).delete()
-    EnterpriseTag.objects.bulk_create(
-        [EnterpriseTag(enterprise=e, tag=t) for e, tags in retagged for t in tags],
-        batch_size=BATCH,
-    )
-    changes += [
-        EnterpriseChange(enterprise=e, actor=actor, source=source, changes=diff)
-        for e, diff, _ in summary.updated
-    ]
-    EnterpriseChange.objects.bulk_create(changes, batch_size=BATCH)
+        EnterpriseChange.objects.bulk_create(
+            [
+                EnterpriseChange(
+                    enterprise=e,
+                    actor=actor,
+                    source=source,
+                    changes={
+                        k: [None, _plain(v)]
+                        for k, v in _state(e, e._import_tags).items()  # type: ignore[attr-defined]
+                    },
+                )
+                for e in chunk
+            ]
+        )
+    for start in range(0, len(summary.updated), BATCH):
+        chunk_updated = summary.updated[start : start + BATCH]
+        updated = [e for e, _, _ in chunk_updated]
+        for e in updated:
+            e.updated_at = now
+        Enterprise.objects.bulk_update(updated, [*actions.TRACKED, "updated_at"])
+        retagged = [(e, tags) for e, _, tags in chunk_updated if tags is not None]
+        EnterpriseTag.objects.filter(enterprise__in=[e for e, _ in retagged]).delete()
+        EnterpriseTag.objects.bulk_create(
+            [EnterpriseTag(enterprise=e, tag=t) for e, tags in retagged for t in tags]
+        )
+        EnterpriseChange.objects.bulk_create(
+            [
+                EnterpriseChange(enterprise=e, actor=actor, source=source, changes=diff)
+                for e, diff, _ in chunk_updated
+            ]
+        )
 
 
 # --- jobs ----------------------------------------------------------------------------------------

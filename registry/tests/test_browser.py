@@ -239,3 +239,49 @@ def test_wrong_password_shows_the_form_again(open_page: OpenPage, browser_errors
     log_in(page, "alice")
     expect(listed_names(page)).to_have_count(3)
     assert browser_errors == []
+
+
+def test_official_checks_a_sheet_sees_its_errors_fixes_it_and_imports_on_a_phone(
+    open_page: OpenPage, browser_errors: list[str], tmp_path
+):
+    """The import journey: template, a check with a bad row, the fix, progress, the import."""
+    from registry import imports
+    from registry.models import Enterprise
+    from registry.tests.test_import import good_row, xlsx
+
+    build_world()
+    page = open_page(**PHONE)
+    log_in(page, "bob")
+    page.locator("#import").click()
+    expect(page.locator("h1")).to_have_text(CHINESE)
+    with page.expect_download() as download:
+        page.locator("#template").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+    bad = tmp_path / "包头企业.xlsx"
+    bad.write_bytes(xlsx([good_row(1), good_row(2, headcount="很多")]))
+    page.set_input_files("#id_file", str(bad))
+    page.locator("button[value=check]").click()
+    expect(page.locator("#job")).to_have_attribute("data-status", "queued")
+    imports.run_pending()  # the worker's turn; the page polls and shows the outcome
+    expect(page.locator("#job")).to_have_attribute("data-status", "rejected")
+    expect(page.locator("table.errors tbody tr")).to_have_count(1)
+    expect(page.locator("table.errors")).to_contain_text("E（正常用工人数）")
+    assert_no_sideways_scrolling(page)
+    screenshot(page, "import-rejected-phone.png")
+
+    page.goto("/enterprises/import/")
+    good = tmp_path / "包头企业-改.xlsx"
+    good.write_bytes(xlsx([good_row(1), good_row(2)]))
+    page.set_input_files("#id_file", str(good))
+    page.locator("button[value=check]").click()
+    imports.run_pending()
+    expect(page.locator("#created")).to_have_text("2")
+    page.locator("#run-import").click()
+    imports.run_pending()
+    expect(page.locator("#job")).to_have_attribute("data-status", "done")
+    expect(page.locator("#created")).to_have_text("2")
+    assert Enterprise.objects.filter(name__startswith="导入企业").count() == 2
+    screenshot(page, "import-done-phone.png")
+    # A link that downloads ends its navigation as "aborted" in Chromium; nothing else may fail.
+    assert [e for e in browser_errors if not e.endswith("template.xlsx: net::ERR_ABORTED")] == []
