@@ -152,3 +152,56 @@ def test_inactive_users_and_revoked_tokens_get_nothing(world):
     world.bob.is_active = False
     world.bob.save(update_fields=["is_active"])
     assert Client(**headers).get("/api/v1/enterprises").status_code == 401
+
+
+IMPORTERS = {"alice", "bob", "carol", "root"}
+
+
+@pytest.mark.parametrize("username", sorted(VISIBLE))
+def test_import_endpoints_for_every_role(world, username):
+    """Who may import reaches the pages and API and its own jobs only; everyone else gets 404."""
+    from registry import imports
+
+    user = world.users()[username]
+    someone_elses = imports.submit(actor=world.root, data=b"a,b\n", filename="x.csv", dry_run=True)
+    web = Client()
+    web.force_login(user)
+    api = Client(**bearer(user))
+    allowed = 200 if username in IMPORTERS else 404
+    assert web.get("/enterprises/import/").status_code == allowed, username
+    assert web.get("/enterprises/import/template.xlsx").status_code == allowed, username
+    if username != "root":
+        assert web.get(f"/enterprises/import/{someone_elses.pk}/").status_code == 404
+        assert api.get(f"/api/v1/imports/{someone_elses.pk}").status_code == 404
+    r = api.post("/api/v1/imports", {"file": _upload("x.csv", b"a,b\n")})
+    assert r.status_code == (202 if username in IMPORTERS else 404), username
+    if username in IMPORTERS:
+        assert api.get(f"/api/v1/imports/{r.json()['id']}").status_code == 200
+
+
+@pytest.mark.parametrize("username", sorted(IMPORTERS))
+def test_an_import_writes_only_inside_the_importers_subtree(world, username):
+    from registry import imports
+    from registry.models import ImportJob
+
+    user = world.users()[username]
+    for name in ENTERPRISES:
+        e = getattr(world, name)
+        sheet = (
+            "统一社会信用代码,企业名称,县区代码,行业代码,正常用工人数\n"
+            f"{e.uscc},{e.name},{e.region_id},{e.industry_id},4321\n"
+        ).encode()
+        job = imports.submit(actor=user, data=sheet, filename="a.csv", dry_run=False)
+        imports.run_pending()
+        job.refresh_from_db()
+        editable = name in EDITABLE[username]
+        expected = ImportJob.Status.DONE if editable else ImportJob.Status.REJECTED
+        assert job.status == expected, (username, name, job.errors)
+        e.refresh_from_db()
+        assert (e.headcount == 4321) is editable, (username, name)
+
+
+def _upload(name: str, data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
