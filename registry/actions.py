@@ -1,5 +1,6 @@
 """Every write to the register: validated, atomic, recorded in the enterprise's history."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -59,16 +60,32 @@ def resolve_park(
     return park, None
 
 
-def _snapshot(enterprise: Enterprise) -> dict[str, Any]:
+def state(enterprise: Enterprise, tags: Iterable[str]) -> dict[str, Any]:
+    """What the history records of an enterprise: the tracked fields and its tags."""
     data = {f: getattr(enterprise, f) for f in TRACKED}
-    data["tags"] = sorted(
-        EnterpriseTag.objects.filter(enterprise=enterprise).values_list("tag", flat=True)
-    )
+    data["tags"] = sorted(tags)
     return data
+
+
+def _snapshot(enterprise: Enterprise) -> dict[str, Any]:
+    return state(
+        enterprise,
+        EnterpriseTag.objects.filter(enterprise=enterprise).values_list("tag", flat=True),
+    )
 
 
 def _jsonable(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
+
+
+def created_changes(after: dict[str, Any]) -> dict[str, list[Any]]:
+    """The history entry of a new enterprise: every field from nothing."""
+    return {k: [None, _jsonable(v)] for k, v in after.items()}
+
+
+def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """The history entry of an update: the fields that differ, old and new."""
+    return {k: [_jsonable(before[k]), _jsonable(after[k])] for k in after if before[k] != after[k]}
 
 
 def _set_tags(enterprise: Enterprise, tags: list[str]) -> None:
@@ -142,7 +159,7 @@ def create_enterprise(
         enterprise=enterprise,
         actor=actor,
         source=source,
-        changes={k: [None, _jsonable(v)] for k, v in _snapshot(enterprise).items()},
+        changes=created_changes(_snapshot(enterprise)),
     )
     record("create", actor=actor, request=request, obj=enterprise, source=source)
     return enterprise
@@ -187,7 +204,7 @@ def update_enterprise(
     if "tags" in values:
         _set_tags(enterprise, values["tags"])
     after = _snapshot(enterprise)
-    diff = {k: [_jsonable(before[k]), _jsonable(after[k])] for k in after if before[k] != after[k]}
+    diff = changes_between(before, after)
     if diff:
         EnterpriseChange.objects.create(
             enterprise=enterprise, actor=actor, source=source, changes=diff

@@ -1,6 +1,5 @@
 """Enterprises under /api/v1/enterprises: create, read, update, list; scoped like everything else."""
 
-from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Query, Router, Schema, Status
@@ -146,18 +145,16 @@ imports_router = Router()
 def submit_import(request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = True):
     if not scope.can_import(request.user):  # type: ignore[arg-type]
         raise Http404
-    limit = settings.FUGONG_UPLOAD_MAX_BYTES
-    data = file.read(limit + 1)
-    if len(data) > limit:
-        return Status(413, {"detail": f"file larger than {limit // (1024 * 1024)} MB"})
     try:
         job = imports.submit(
             actor=request.user,
-            data=data,
+            data=imports.read_upload(file),
             filename=file.name or "",
             dry_run=dry_run,
             request=request,
         )
+    except imports.UploadTooLarge as exc:
+        return Status(413, {"detail": str(exc)})
     except SpreadsheetError as exc:
         return Status(400, {"detail": str(exc)})
     return Status(202, job)

@@ -9,11 +9,8 @@ from audit.log import record
 from lib.spreadsheets import write_xlsx
 
 from . import queries
-from .imports import TAG_WORDS
 from .models import Tag
-
-# The sheet speaks the template's language whatever the page's, so an export re-imports as is.
-SIZE_WORDS = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
+from .validation import SIZE_WORDS, TAG_WORDS
 
 
 def rows(user, filters: queries.Filters):
@@ -31,6 +28,7 @@ def rows(user, filters: queries.Filters):
             e.headcount,
             e.revenue,
             e.output_value,
+            # the template's words whatever the page's language, so an export re-imports as is
             SIZE_WORDS.get(e.size_class, e.size_class),
             "是" if e.above_scale else "否",
             "、".join(TAG_WORDS[Tag(t)] for t in e.tags),

@@ -45,39 +45,28 @@ def _too_big(request) -> bool:
 @login_required
 def upload(request):
     _importer(request)
-    error = ""
-    if request.method == "POST":
-        # Refuse an oversize body before Django reads it.
-        if _too_big(request):
-            limit = settings.FUGONG_UPLOAD_MAX_BYTES // (1024 * 1024)
-            error = _("The file is larger than %(mb)s MB.") % {"mb": limit}
-            return render(request, "registry/import.html", _page(request, error), status=413)
+    if request.method != "POST":
+        return render(request, "registry/import.html", _page(request, ""))
+    try:
+        if _too_big(request):  # refused before Django reads the body
+            raise imports.UploadTooLarge
         upload = request.FILES.get("file")
-        status = 400
         if upload is None:
-            error = _("Choose a .xlsx or .csv file.")
+            error, status = _("Choose a .xlsx or .csv file."), 400
         else:
-            data = upload.read(settings.FUGONG_UPLOAD_MAX_BYTES + 1)
-            if len(data) > settings.FUGONG_UPLOAD_MAX_BYTES:
-                error = _("The file is larger than %(mb)s MB.") % {
-                    "mb": settings.FUGONG_UPLOAD_MAX_BYTES // (1024 * 1024)
-                }
-                status = 413
-            else:
-                try:
-                    job = imports.submit(
-                        actor=request.user,
-                        data=data,
-                        filename=upload.name or "",
-                        dry_run=request.POST.get("mode") != "import",
-                        request=request,
-                    )
-                except SpreadsheetError as exc:
-                    error = str(exc)
-                else:
-                    return redirect("registry:import_job", job_id=job.pk)
-        return render(request, "registry/import.html", _page(request, error), status=status)
-    return render(request, "registry/import.html", _page(request, error))
+            job = imports.submit(
+                actor=request.user,
+                data=imports.read_upload(upload),
+                filename=upload.name or "",
+                dry_run=request.POST.get("mode") != "import",
+                request=request,
+            )
+            return redirect("registry:import_job", job_id=job.pk)
+    except imports.UploadTooLarge as exc:
+        error, status = str(exc), 413
+    except SpreadsheetError as exc:
+        error, status = str(exc), 400
+    return render(request, "registry/import.html", _page(request, error), status=status)
 
 
 def _page(request, error: str) -> dict:

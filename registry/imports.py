@@ -12,10 +12,9 @@ Jobs run in the worker (`python manage.py run_worker`); `run_job` is what it cal
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +28,7 @@ from lib import spreadsheets
 from lib.spreadsheets import SpreadsheetError
 
 from . import actions, validation
-from .models import Enterprise, EnterpriseChange, EnterpriseTag, ImportJob, Park, Tag
+from .models import Enterprise, EnterpriseChange, EnterpriseTag, ImportJob, Park
 
 # (field, header in the template, required)
 COLUMNS: list[tuple[str, str, bool]] = [
@@ -65,14 +64,6 @@ MAX_ATTEMPTS = 3
 MAX_LISTED_ERRORS = 5000
 PROGRESS_EVERY = 2000
 BATCH = 1000
-TAG_WORDS = {
-    Tag.LEADING: "龙头",
-    Tag.BACKBONE: "骨干",
-    Tag.KEY_CONTACT: "重点联系",
-    Tag.PREVENTION_SUPPLIES: "防疫物资",
-    Tag.LIVELIHOOD: "民生保障",
-    Tag.FOREIGN_TRADE: "外贸",
-}
 log = logging.getLogger(__name__)
 
 
@@ -93,6 +84,20 @@ HEADER_ALIASES.update({_normal("统一信用代码"): "uscc", _normal("规模"):
 
 class FileRefused(SpreadsheetError):
     """The file as a whole cannot be imported (wrong type, hostile, headers missing)."""
+
+
+class UploadTooLarge(SpreadsheetError):
+    def __init__(self) -> None:
+        mb = settings.FUGONG_UPLOAD_MAX_BYTES / (1024 * 1024)
+        super().__init__(f"文件超过{mb:g} MB上限 (the file is larger than {mb:g} MB)")
+
+
+def read_upload(upload) -> bytes:
+    """An uploaded file's bytes, read no further than one byte past the limit."""
+    data = upload.read(settings.FUGONG_UPLOAD_MAX_BYTES + 1)
+    if len(data) > settings.FUGONG_UPLOAD_MAX_BYTES:
+        raise UploadTooLarge
+    return data
 
 
 @dataclass
@@ -126,7 +131,7 @@ class Plan:
 
 @dataclass
 class Summary:
-    created: list[Enterprise] = field(default_factory=list)
+    created: list[tuple[Enterprise, list[str]]] = field(default_factory=list)  # with its tags
     updated: list[tuple[Enterprise, dict[str, list[Any]], list[str] | None]] = field(
         default_factory=list
     )
@@ -145,10 +150,6 @@ def column_letter(index: int) -> str:
 # --- reading -------------------------------------------------------------------------------------
 
 
-def read(data: bytes, filename: str) -> Iterator[list[Any]]:
-    return spreadsheets.read_rows(data, filename, settings.FUGONG_IMPORT_MAX_ROWS)
-
-
 def _header_row(rows: Iterator[list[Any]]) -> tuple[int, list[str]]:
     for number in range(1, HEADER_SEARCH_ROWS + 1):
         cells = next(rows, None)
@@ -165,7 +166,7 @@ def _header_row(rows: Iterator[list[Any]]) -> tuple[int, list[str]]:
 
 def check(data: bytes, filename: str, actor, progress: Callable[[int], None] | None = None) -> Plan:
     """Read and validate every row; nothing is written. Raises SpreadsheetError for the file."""
-    rows = read(data, filename)
+    rows = spreadsheets.read_rows(data, filename, settings.FUGONG_IMPORT_MAX_ROWS)
     header_number, headers = _header_row(rows)
     columns: dict[str, int] = {}
     plan = Plan(columns=columns, headers=headers)
@@ -254,16 +255,6 @@ def _existing(usccs: list[str]) -> dict[str, Enterprise]:
     return found
 
 
-def _state(e: Enterprise, tags: Iterable[str]) -> dict[str, Any]:
-    state = {f: getattr(e, f) for f in actions.TRACKED}
-    state["tags"] = sorted(tags)
-    return state
-
-
-def _plain(value: Any) -> Any:
-    return str(value) if isinstance(value, Decimal) else value
-
-
 def classify(plan: Plan, actor, lookups: validation.Lookups) -> Summary:
     """What each checked row would do; an existing enterprise out of the actor's reach is an error."""
     summary = Summary()
@@ -275,8 +266,7 @@ def classify(plan: Plan, actor, lookups: validation.Lookups) -> Summary:
             e = Enterprise(park=row.park)
             full = {"tags": [], "above_scale": False, **values}
             actions.apply_values(e, full, lookups)
-            summary.created.append(e)
-            e._import_tags = full["tags"]  # type: ignore[attr-defined]
+            summary.created.append((e, full["tags"]))
             continue
         if not scope.can_edit_enterprise(actor, e):
             plan.error(
@@ -286,13 +276,13 @@ def classify(plan: Plan, actor, lookups: validation.Lookups) -> Summary:
             )
             continue
         old_tags = [t.tag for t in e.tag_rows.all()]
-        before = _state(e, old_tags)
+        before = actions.state(e, old_tags)
         actions.apply_values(e, values, lookups)
         if "park" in values:
             e.park = row.park
         new_tags = values.get("tags")
-        after = _state(e, new_tags if new_tags is not None else old_tags)
-        diff = {k: [_plain(before[k]), _plain(after[k])] for k in after if before[k] != after[k]}
+        after = actions.state(e, new_tags if new_tags is not None else old_tags)
+        diff = actions.changes_between(before, after)
         if diff:
             summary.updated.append((e, diff, new_tags))
         else:
@@ -305,13 +295,9 @@ def write(summary: Summary, actor, source: str = "import") -> None:
     now = timezone.now()
     for start in range(0, len(summary.created), BATCH):
         chunk = summary.created[start : start + BATCH]
-        Enterprise.objects.bulk_create(chunk)
+        Enterprise.objects.bulk_create([e for e, _ in chunk])
         EnterpriseTag.objects.bulk_create(
-            [
-                EnterpriseTag(enterprise=e, tag=t)
-                for e in chunk
-                for t in e._import_tags  # type: ignore[attr-defined]
-            ]
+            [EnterpriseTag(enterprise=e, tag=t) for e, tags in chunk for t in tags]
         )
         EnterpriseChange.objects.bulk_create(
             [
@@ -319,12 +305,9 @@ def write(summary: Summary, actor, source: str = "import") -> None:
                     enterprise=e,
                     actor=actor,
                     source=source,
-                    changes={
-                        k: [None, _plain(v)]
-                        for k, v in _state(e, e._import_tags).items()  # type: ignore[attr-defined]
-                    },
+                    changes=actions.created_changes(actions.state(e, tags)),
                 )
-                for e in chunk
+                for e, tags in chunk
             ]
         )
     for start in range(0, len(summary.updated), BATCH):

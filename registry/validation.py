@@ -35,14 +35,18 @@ FIELDS = (
 MAX_MONEY = Decimal("999999999999")
 FORMULA_STARTS = ("=", "+", "-", "@")
 
-TAG_ALIASES = {t.value: t.value for t in Tag} | {
-    "龙头": Tag.LEADING,
-    "骨干": Tag.BACKBONE,
-    "重点联系": Tag.KEY_CONTACT,
-    "防疫物资": Tag.PREVENTION_SUPPLIES,
-    "民生保障": Tag.LIVELIHOOD,
-    "外贸": Tag.FOREIGN_TRADE,
+# The words officials' sheets use (read on import, written on export).
+TAG_WORDS = {
+    Tag.LEADING: "龙头",
+    Tag.BACKBONE: "骨干",
+    Tag.KEY_CONTACT: "重点联系",
+    Tag.PREVENTION_SUPPLIES: "防疫物资",
+    Tag.LIVELIHOOD: "民生保障",
+    Tag.FOREIGN_TRADE: "外贸",
 }
+SIZE_WORDS = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
+TAG_ALIASES = {t.value: t.value for t in Tag} | {word: tag for tag, word in TAG_WORDS.items()}
+SIZE_ALIASES = {word: size for size, word in SIZE_WORDS.items()}
 TRUE_WORDS = {"true", "1", "yes", "y", "是", "规上", "√"}
 FALSE_WORDS = {"false", "0", "no", "n", "否", "规下", ""}
 
@@ -146,7 +150,7 @@ def clean(raw: dict[str, Any], lookups: Lookups, *, partial: bool = False) -> Cl
             v["tags"] = tags
     if present("size_class"):
         size = str(raw["size_class"]).strip().lower()
-        size = {"大型": "large", "中型": "medium", "小型": "small", "微型": "micro"}.get(size, size)
+        size = SIZE_ALIASES.get(size, size)
         if size not in SizeClass.values:
             e["size_class"] = (
                 "企业规模应为大型、中型、小型或微型 (size_class must be large, medium, small or micro)"

@@ -309,7 +309,7 @@ def test_file_names_are_only_labels(world):
     job = imports.submit(
         actor=world.bob, data=csv_bytes([]), filename="../../etc/passwd.csv", dry_run=True
     )
-    assert "/" not in job.filename and ".." not in job.filename.replace("..csv", "")
+    assert job.filename == "passwd.csv"
 
 
 # --- the web pages ---------------------------------------------------------------------------
