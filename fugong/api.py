@@ -5,8 +5,10 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
 from accounts.api_auth import api_auth
+from dispatch.api import router as reports_router
 from registry.api import imports_router
 from registry.api import router as registry_router
+from stats.api import router as stats_router
 
 api = NinjaAPI(
     title="fugong API",
@@ -19,6 +21,8 @@ api = NinjaAPI(
 )
 api.add_router("/enterprises", registry_router, tags=["enterprises"])
 api.add_router("/imports", imports_router, tags=["imports"])
+api.add_router("/reports", reports_router, tags=["reports"])
+api.add_router("", stats_router, tags=["stats"])
 
 
 @api.exception_handler(Http404)

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "workdays",
     "registry",
     "accounts",
+    "dispatch",
+    "stats",
 ]
 
 MIDDLEWARE = [

@@ -8,13 +8,23 @@ from .api import api
 
 
 def home(request):
-    return redirect("registry:list" if request.user.is_authenticated else "accounts:login")
+    """Officials land on the dashboard, enterprises and parks on the report form."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("accounts:login")
+    if user.role in ("reporter", "park_manager"):
+        return redirect("dispatch:report")
+    if user.role in ("official", "admin", "association") or user.is_superuser:
+        return redirect("stats:dashboard")
+    return redirect("registry:list")
 
 
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("enterprises/", include("registry.urls")),
+    path("dispatch/", include("dispatch.urls")),
+    path("stats/", include("stats.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -19,6 +19,7 @@ from lib.uscc import make as make_uscc
 from regions.loader import load_regions
 from regions.models import Region
 from registry.models import Contact, Enterprise, EnterpriseTag, Park
+from registry.signals import enterprises_changed
 
 PASSWORD = "correct-horse-battery-9"  # noqa: S105 (test users only)
 _serial = count(1)
@@ -65,6 +66,7 @@ def enterprise(
     EnterpriseTag.objects.bulk_create([EnterpriseTag(enterprise=e, tag=t) for t in tags])
     if phone:
         Contact.objects.create(enterprise=e, name="王建国", title="办公室主任", phone=phone)
+    enterprises_changed.send(sender=Enterprise, ids=[e.pk])  # its reporting duty follows
     return e
 
 

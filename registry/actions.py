@@ -11,6 +11,7 @@ from audit.log import record
 
 from . import validation
 from .models import Enterprise, EnterpriseChange, EnterpriseTag, Park
+from .signals import enterprises_changed
 
 TRACKED = (
     "name",
@@ -162,6 +163,7 @@ def create_enterprise(
         changes=created_changes(_snapshot(enterprise)),
     )
     record("create", actor=actor, request=request, obj=enterprise, source=source)
+    enterprises_changed.send(sender=Enterprise, ids=[enterprise.pk])
     return enterprise
 
 
@@ -217,4 +219,5 @@ def update_enterprise(
             source=source,
             fields=sorted(diff),
         )
+        enterprises_changed.send(sender=Enterprise, ids=[enterprise.pk])
     return enterprise

@@ -21,6 +21,7 @@ from regions.models import Level as RegionLevel
 from regions.models import Region
 
 from .models import Contact, Enterprise, EnterpriseTag, KeyProject, Park, Tag
+from .signals import enterprises_changed
 
 SEED = 2020
 PASSWORD = "fugong-demo-2020"  # noqa: S105 (printed on purpose: demo accounts only)
@@ -1010,6 +1011,7 @@ def load(plan: Plan) -> Result:
             if p.uscc in ids
         ]
     )
+    enterprises_changed.send(sender=Enterprise, ids=list(ids.values()))
 
     for spec in plan.users:
         if User.objects.filter(username=spec.username).exists():

@@ -29,6 +29,7 @@ from lib.spreadsheets import SpreadsheetError
 
 from . import actions, validation
 from .models import Enterprise, EnterpriseChange, EnterpriseTag, ImportJob, Park
+from .signals import enterprises_changed
 
 # (field, header in the template, required)
 COLUMNS: list[tuple[str, str, bool]] = [
@@ -327,6 +328,10 @@ def write(summary: Summary, actor, source: str = "import") -> None:
                 for e, diff, _ in chunk_updated
             ]
         )
+    enterprises_changed.send(
+        sender=Enterprise,
+        ids=[e.pk for e, _ in summary.created] + [e.pk for e, _, _ in summary.updated],
+    )
 
 
 # --- jobs ----------------------------------------------------------------------------------------

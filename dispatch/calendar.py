@@ -1,0 +1,36 @@
+"""Reporting days and the cut-off: working days from the calendar, every day while an emergency
+period is on; the report for a date is on time when it arrives by that date's cut-off."""
+
+from datetime import date, datetime, time
+
+from django.db.models import Q
+from django.utils import timezone
+
+from workdays.calendar import is_workday
+
+from .models import EmergencyPeriod, Settings
+
+
+def settings_row() -> Settings:
+    row = Settings.objects.first()
+    return row if row is not None else Settings(cutoff=time(17, 0))
+
+
+def in_emergency(day: date) -> bool:
+    return EmergencyPeriod.objects.filter(
+        Q(end__isnull=True) | Q(end__gte=day), start__lte=day
+    ).exists()
+
+
+def is_reporting_day(day: date) -> bool:
+    """Daily reporters owe a report on this date."""
+    return in_emergency(day) or is_workday(day)
+
+
+def cutoff_at(day: date, cutoff: time | None = None) -> datetime:
+    cutoff = cutoff or settings_row().cutoff
+    return timezone.make_aware(datetime.combine(day, cutoff))
+
+
+def today() -> date:
+    return timezone.localdate()

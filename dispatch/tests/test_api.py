@@ -1,0 +1,228 @@
+"""POST /api/v1/reports and /reports/batch: rules, scope, corrections, replays, locks, versions."""
+
+import threading
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from accounts.models import ApiToken
+from audit.models import AuditEvent
+from dispatch.models import IdempotencyKey, Report, ReportVersion
+from stats import queries
+
+from .factories import BASE, at
+
+DAY = date(2020, 2, 21)
+
+
+def client_for(user) -> Client:
+    _, raw = ApiToken.issue(user)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def body(enterprise, **over):
+    return {**BASE, "enterprise": enterprise.uscc, "date": DAY.isoformat(), **over}
+
+
+def post(client, path, data, key=None):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    with at(2020, 2, 21, 10):
+        return client.post(path, data, content_type="application/json", **headers)
+
+
+def test_reporter_submits_then_corrects(world):
+    dave = client_for(world.dave)
+    r = post(dave, "/api/v1/reports", body(world.steel))
+    assert r.status_code == 201, r.content
+    assert r.json()["version"] == 1 and r.json()["on_time"] is True
+    r = post(dave, "/api/v1/reports", body(world.steel, staff_on_site=20))
+    assert r.status_code == 200 and r.json()["version"] == 2
+    assert Report.objects.count() == 1
+    versions = dave.get(f"/api/v1/reports/{world.steel.uscc}/{DAY}/versions").json()
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[1]["changes"] == {"staff_on_site": [10, 20]} and versions[1]["actor"] == "dave"
+    assert AuditEvent.objects.filter(action="submit", actor=world.dave).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "words"),
+    [
+        ({"fever": None}, "fever", "0也要填写"),
+        ({"status": "maybe"}, "status", "partial"),
+        ({"capacity_pct": 151}, "capacity_pct", "150"),
+        ({"status": "full", "staff_on_site": 0}, "staff_on_site", "nobody on site"),
+        ({"staff_on_site": 900}, "over_headcount_reason", "800"),
+        ({"date": "2020-02-30"}, "date", "2020-02-22"),
+        ({"date": "2020-03-01"}, "date", "future"),
+        ({"status": "not_resumed", "capacity_pct": 20}, "capacity_pct", "not resumed"),
+        ({"difficulties": ["aliens"]}, "difficulties", "unknown"),
+        ({"temperature_checks": None}, "temperature_checks", "required"),
+    ],
+)
+def test_rule_violations_name_the_field(world, over, field, words):
+    r = post(client_for(world.dave), "/api/v1/reports", body(world.steel, **over))
+    assert r.status_code == 422, r.content
+    messages = {e["loc"][-1]: e["msg"] for e in r.json()["detail"]}
+    assert field in messages and words in messages[field]
+    assert not Report.objects.exists()
+
+
+def test_staff_above_headcount_with_a_reason_is_accepted(world):
+    r = post(
+        client_for(world.dave),
+        "/api/v1/reports",
+        body(world.steel, staff_on_site=900, over_headcount_reason="临时增援的保供人员"),
+    )
+    assert r.status_code == 201
+
+
+def test_out_of_scope_enterprise_is_404_and_writes_nothing(world):
+    for user, enterprise in [(world.dave, world.textile), (world.carol, world.coal)]:
+        r = post(client_for(user), "/api/v1/reports", body(enterprise))
+        assert r.status_code == 404
+    # read-only roles see the enterprise but may not report for it
+    r = post(client_for(world.frank), "/api/v1/reports", body(world.steel))
+    assert r.status_code == 404
+    assert not Report.objects.exists()
+
+
+def test_official_and_park_manager_report_within_scope(world):
+    assert post(client_for(world.carol), "/api/v1/reports", body(world.steel)).status_code == 201
+    r = post(client_for(world.erin), "/api/v1/reports", body(world.steel, staff_on_site=5))
+    assert r.status_code == 200 and r.json()["version"] == 2
+
+
+def test_replay_returns_the_first_answer_and_counts_once(world):
+    dave = client_for(world.dave)
+    first = post(dave, "/api/v1/reports", body(world.steel), key="k-1")
+    again = post(dave, "/api/v1/reports", body(world.steel), key="k-1")
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json() == first.json()
+    assert ReportVersion.objects.count() == 1
+    assert queries.figures(queries.View(prefix="150203"), DAY)["reported"] == 1
+
+
+def test_same_key_with_another_body_is_422(world):
+    dave = client_for(world.dave)
+    post(dave, "/api/v1/reports", body(world.steel), key="k-2")
+    r = post(dave, "/api/v1/reports", body(world.steel, staff_on_site=11), key="k-2")
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "idempotency_mismatch"
+    assert Report.objects.get().staff_on_site == 10
+
+
+def test_key_still_running_is_409(world):
+    IdempotencyKey.objects.create(user=world.dave, key="k-3", fingerprint="x")
+    dave = client_for(world.dave)
+    # the fingerprint differs, so make it match the request we send
+    from lib.idempotency import fingerprint
+
+    class Fake:
+        method = "POST"
+        path = "/api/v1/reports"
+
+    import json
+
+    payload = body(world.steel)
+    fake = Fake()
+    fake.body = json.dumps(payload).encode()  # type: ignore[attr-defined]
+    IdempotencyKey.objects.filter(key="k-3").update(fingerprint=fingerprint(fake))
+    r = post(dave, "/api/v1/reports", payload, key="k-3")
+    assert r.status_code == 409
+    assert not Report.objects.exists()
+
+
+def test_rejected_answer_is_replayed_and_keys_are_per_user(world):
+    dave = client_for(world.dave)
+    bad = post(dave, "/api/v1/reports", body(world.steel, fever=None), key="k-4")
+    assert bad.status_code == 422
+    assert post(dave, "/api/v1/reports", body(world.steel, fever=None), key="k-4").json() == (
+        bad.json()
+    )
+    # another user's same key is another key
+    assert (
+        post(client_for(world.carol), "/api/v1/reports", body(world.steel), key="k-4").status_code
+        == 201
+    )
+
+
+def test_batch_keeps_good_rows_and_lists_bad_ones(world):
+    carol = client_for(world.bob)
+    rows = [
+        body(world.steel),
+        body(world.textile, fever=None),
+        body(world.coal),  # Shanxi: out of Baotou's scope
+        body(world.textile),
+        body(world.steel, staff_on_site=12),  # the same enterprise and date twice
+    ]
+    r = post(carol, "/api/v1/reports/batch", {"reports": rows}, key="b-1")
+    assert r.status_code == 200, r.content
+    data = r.json()
+    assert [row["outcome"] for row in data["rows"]] == [
+        "created",
+        "rejected",
+        "rejected",
+        "created",
+        "rejected",
+    ]
+    assert data["rows"][1]["errors"]["fever"].startswith("必填")
+    assert "enterprise" in data["rows"][2]["errors"]
+    assert (data["created"], data["rejected"]) == (2, 3)
+    assert Report.objects.count() == 2
+    replay = post(carol, "/api/v1/reports/batch", {"reports": rows}, key="b-1")
+    assert replay.json() == data and Report.objects.count() == 2
+
+
+def test_locked_date_refuses_changes(world):
+    carol, dave = client_for(world.carol), client_for(world.dave)
+    assert post(dave, "/api/v1/reports", body(world.steel)).status_code == 201
+    r = post(carol, "/api/v1/reports/locks", {"region": "150203", "date": DAY.isoformat()})
+    assert r.status_code == 200 and r.json()["locked"] is True
+    r = post(dave, "/api/v1/reports", body(world.steel, staff_on_site=20))
+    assert r.status_code == 422 and "locked" in r.json()["detail"][0]["msg"]
+    # a county official cannot lock the city; the city official can unlock the county
+    assert (
+        post(carol, "/api/v1/reports/locks", {"region": "150200", "date": "2020-02-21"}).status_code
+        == 404
+    )
+    r = post(
+        client_for(world.bob), "/api/v1/reports/unlocks", {"region": "150203", "date": "2020-02-21"}
+    )
+    assert r.status_code == 200
+    assert post(dave, "/api/v1/reports", body(world.steel, staff_on_site=20)).status_code == 200
+
+
+def test_lists_are_scoped(world):
+    post(
+        client_for(world.root),
+        "/api/v1/reports/batch",
+        {"reports": [body(e) for e in (world.steel, world.textile, world.coal)]},
+    )
+    assert client_for(world.dave).get("/api/v1/reports").json()["count"] == 1
+    assert client_for(world.bob).get("/api/v1/reports").json()["count"] == 2
+    assert client_for(world.root).get("/api/v1/reports?region=140000").json()["count"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_same_key_executes_once(world):
+    """RELIABILITY 2: the same key sent twice at once runs once; the other gets 409 or the replay."""
+    if connection.vendor == "sqlite":
+        pass  # IMMEDIATE transactions serialise the two; the second sees the first's answer
+    results: list[int] = []
+
+    def send():
+        results.append(
+            post(
+                client_for(world.dave), "/api/v1/reports", body(world.steel), key="same"
+            ).status_code
+        )
+        connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(set(results)) <= [200, 201, 409] and results.count(201) == 1
+    assert ReportVersion.objects.count() == 1

@@ -1,0 +1,225 @@
+"""The one rule set for a report, whichever way it comes in (form, API, batch, spreadsheet).
+
+Messages name the field and say what is wrong in Chinese and English. Every figure is required:
+0 is an answer (零报告), a blank is not.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .models import Difficulty, Status
+
+MAX_CAPACITY = 150
+MAX_MASK_DAYS = 365
+MAX_CASES = 1_000_000
+COUNTS = ("staff_on_site", "fever", "suspected", "confirmed")
+CHECKS = ("temperature_checks", "disinfection")
+FIELDS = (
+    "date",
+    "status",
+    "staff_on_site",
+    "capacity_pct",
+    "temperature_checks",
+    "disinfection",
+    "mask_days",
+    "fever",
+    "suspected",
+    "confirmed",
+    "difficulties",
+    "over_headcount_reason",
+    "note",
+)
+LABELS = {
+    "date": "日期 (date)",
+    "status": "复工状态 (status)",
+    "staff_on_site": "在岗人数 (staff on site)",
+    "capacity_pct": "产能恢复 (capacity %)",
+    "temperature_checks": "体温检测 (temperature checks)",
+    "disinfection": "消毒 (disinfection)",
+    "mask_days": "口罩储备天数 (days of masks on hand)",
+    "fever": "发热人数 (fever cases)",
+    "suspected": "疑似病例 (suspected cases)",
+    "confirmed": "确诊病例 (confirmed cases)",
+    "difficulties": "遇到的困难 (difficulties)",
+    "over_headcount_reason": "超出正常用工的原因 (reason for staff above headcount)",
+    "note": "备注 (note)",
+}
+STATUS_WORDS = {
+    "未复工": Status.NOT_RESUMED,
+    "部分复工": Status.PARTIAL,
+    "全面复工": Status.FULL,
+    "全面复工达产": Status.FULL,
+    "达产": Status.FULL,
+}
+YES = {"true", "1", "yes", "y", "是", "有", "✓", "√"}
+NO = {"false", "0", "no", "n", "否", "无", "×"}
+REQUIRED = "必填，0也要填写 (required: 0 is an answer, a blank is not)"
+
+
+@dataclass
+class Cleaned:
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _integer(value: Any, low: int, high: int) -> tuple[int | None, str | None]:
+    if isinstance(value, bool):
+        return None, "应为整数 (a whole number)"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        text = value.strip().rstrip("%").strip().replace(",", "")
+        if text.endswith(".0"):
+            text = text[:-2]
+        if not text.lstrip("-").isdigit():
+            return None, "应为整数 (a whole number)"
+        value = int(text)
+    if not isinstance(value, int):
+        return None, "应为整数 (a whole number)"
+    if value < low or value > high:
+        return None, f"应在{low}到{high}之间 (between {low} and {high})"
+    return value, None
+
+
+def _boolean(value: Any) -> tuple[bool | None, str | None]:
+    if isinstance(value, bool):
+        return value, None
+    text = str(value).strip().lower()
+    if text in YES:
+        return True, None
+    if text in NO:
+        return False, None
+    return None, "应为是或否 (yes or no)"
+
+
+def _date(value: Any) -> tuple[date | None, str | None]:
+    if isinstance(value, date):
+        return value, None
+    try:
+        return date.fromisoformat(str(value).strip()[:10]), None
+    except ValueError:
+        return None, "日期格式应为2020-02-22 (a date like 2020-02-22)"
+
+
+def clean(raw: dict[str, Any], *, headcount: int, today: date) -> Cleaned:
+    """Check one report against the rules; `headcount` is the enterprise's normal headcount."""
+    out = Cleaned()
+    values, errors = out.values, out.errors
+
+    for name in ("date", "status", "capacity_pct", "mask_days", *COUNTS, *CHECKS):
+        if _blank(raw.get(name)):
+            errors[name] = REQUIRED
+    if "date" not in errors:
+        day, message = _date(raw["date"])
+        if message:
+            errors["date"] = message
+        elif day is not None and day > today:
+            errors["date"] = "不能填报未来的日期 (a date in the future)"
+        elif day is not None and day.year < 2000:
+            errors["date"] = "日期太早 (too early a date)"
+        else:
+            values["date"] = day
+    if "status" not in errors:
+        text = str(raw["status"]).strip()
+        chosen = STATUS_WORDS.get(text, text)
+        if chosen not in Status.values:
+            errors["status"] = "应为未复工、部分复工或全面复工 (not_resumed, partial or full)"
+        else:
+            values["status"] = chosen
+    for name in COUNTS:
+        if name not in errors:
+            number, message = _integer(raw[name], 0, MAX_CASES)
+            if message:
+                errors[name] = message
+            else:
+                values[name] = number
+    if "capacity_pct" not in errors:
+        number, message = _integer(raw["capacity_pct"], 0, MAX_CAPACITY)
+        if message:
+            errors["capacity_pct"] = message
+        else:
+            values["capacity_pct"] = number
+    if "mask_days" not in errors:
+        number, message = _integer(raw["mask_days"], 0, MAX_MASK_DAYS)
+        if message:
+            errors["mask_days"] = message
+        else:
+            values["mask_days"] = number
+    for name in CHECKS:
+        if name not in errors:
+            flag, message = _boolean(raw[name])
+            if message:
+                errors[name] = message
+            else:
+                values[name] = flag
+
+    difficulties = raw.get("difficulties") or []
+    if isinstance(difficulties, str):
+        difficulties = [d.strip() for d in difficulties.replace("，", ",").split(",") if d.strip()]
+    if not isinstance(difficulties, list) or not all(isinstance(d, str) for d in difficulties):
+        errors["difficulties"] = "应为困难类别的列表 (a list of difficulty codes)"
+    else:
+        words: dict[str, str] = {
+            str(label).split(" ")[-1]: str(code) for code, label in Difficulty.choices
+        }
+        codes = [str(words.get(d, d)) for d in difficulties]
+        unknown = [d for d in codes if d not in Difficulty.values]
+        if unknown:
+            errors["difficulties"] = f"未知的困难类别 (unknown difficulty): {unknown[0][:30]}"
+        else:
+            values["difficulties"] = [c for c in Difficulty.values if c in codes]
+
+    note = raw.get("note") or ""
+    reason = raw.get("over_headcount_reason") or ""
+    if not isinstance(note, str) or len(note) > 2000:
+        errors["note"] = "备注最多2000字 (at most 2,000 characters)"
+    else:
+        values["note"] = note.strip()
+    if not isinstance(reason, str) or len(reason) > 200:
+        errors["over_headcount_reason"] = "最多200字 (at most 200 characters)"
+    else:
+        values["over_headcount_reason"] = reason.strip()
+
+    # Combinations that cannot be true.
+    staff = values.get("staff_on_site")
+    status = values.get("status")
+    if staff is not None and staff > headcount and not values.get("over_headcount_reason"):
+        errors.setdefault(
+            "over_headcount_reason",
+            f"在岗人数超过正常用工{headcount}人，请说明原因 "
+            f"(staff on site is above the normal headcount of {headcount}: give a reason)",
+        )
+    if status == Status.FULL and staff == 0:
+        errors.setdefault(
+            "staff_on_site", "全面复工但在岗人数为0 (full resumption with nobody on site)"
+        )
+    if status == Status.NOT_RESUMED and values.get("capacity_pct"):
+        errors.setdefault(
+            "capacity_pct", "未复工时产能应为0 (capacity must be 0 while not resumed)"
+        )
+    if (
+        values.get("confirmed") is not None
+        and values.get("suspected") is not None
+        and staff is not None
+        and values.get("fever") is not None
+        and values["fever"] > max(staff, headcount)
+    ):
+        errors.setdefault("fever", "发热人数超过员工人数 (more fever cases than staff)")
+    return out
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    return {
+        k: [_plain(before.get(k)), _plain(after.get(k))]
+        for k in FIELDS
+        if k != "date" and before.get(k) != after.get(k)
+    }
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value

@@ -1,0 +1,67 @@
+"""GET /api/v1/stats: the DESIGN.md figures, scoped; equal to a count from raw reports."""
+
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from accounts.models import ApiToken
+from dispatch.tests.factories import report
+from lib import testing
+
+DAY = date(2020, 2, 21)
+
+
+def api(user) -> Client:
+    _, raw = ApiToken.issue(user)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+@pytest.fixture
+def reported(world):
+    report(world.steel, DAY, status="full", staff_on_site=600, capacity_pct=80)
+    report(world.dairy, DAY, when=(2020, 2, 21, 17, 1), staff_on_site=150, capacity_pct=40)
+    report(world.coal, DAY, status="not_resumed", staff_on_site=5, capacity_pct=0)
+    return world
+
+
+def test_stats_for_the_province(reported):
+    r = api(reported.alice).get("/api/v1/stats?region=150000&date=2020-02-21")
+    assert r.status_code == 200
+    data = r.json()
+    assert data["expected"] == 3  # steel, textile, dairy (coal is in Shanxi)
+    assert (data["reported"], data["resumed"], data["on_time"]) == (2, 2, 1)
+    assert data["resumption_rate"] == round(2 / 3, 4)
+    assert data["headcount"] == 800 + 120 + 300 and data["staff_on_site"] == 750
+    assert data["staff_return_rate"] == round(750 / 1220, 4)
+    assert data["capacity_recovery"] == round((80 * 800 + 40 * 300) / 1100 / 100, 4)
+    assert data["completeness"] == round(2 / 3, 4) and data["timeliness"] == round(1 / 3, 4)
+    assert data["reporting_day"] is True
+
+
+def test_stats_scope(reported):
+    bob = api(reported.bob)
+    assert bob.get("/api/v1/stats?region=150100&date=2020-02-21").status_code == 404
+    assert bob.get("/api/v1/stats?region=150203&date=2020-02-21").json()["expected"] == 1
+    assert bob.get("/api/v1/stats?date=2020-02-21").json()["expected"] == 2
+    assert api(reported.dave).get("/api/v1/stats?date=2020-02-21").status_code == 404
+    assert Client().get("/api/v1/stats").status_code == 401
+    # the association sees its divisions (31 steel, 14 dairy) across regions
+    data = api(reported.frank).get("/api/v1/stats?date=2020-02-21").json()
+    assert (data["expected"], data["reported"]) == (2, 2)
+    assert (
+        api(reported.root).get("/api/v1/stats?region=140000&date=2020-02-21").json()["resumed"] == 0
+    )
+
+
+def test_stats_filters(reported):
+    alice = api(reported.alice)
+    data = alice.get("/api/v1/stats?region=150000&date=2020-02-21&tag=livelihood").json()
+    assert (data["expected"], data["reported"]) == (1, 1)
+    data = alice.get("/api/v1/stats?region=150000&date=2020-02-21&industry=31").json()
+    assert (data["expected"], data["reported"], data["staff_on_site"]) == (1, 1, 600)
+    data = alice.get(f"/api/v1/stats?region=150000&date=2020-02-21&park={reported.park.pk}").json()
+    assert data["expected"] == 1
+    testing.enterprise("150203", "3110", park=reported.park)
+    data = alice.get(f"/api/v1/stats?region=150000&date=2020-02-21&park={reported.park.pk}").json()
+    assert data["expected"] == 2
