@@ -65,3 +65,57 @@ def test_stats_filters(reported):
     testing.enterprise("150203", "3110", park=reported.park)
     data = alice.get(f"/api/v1/stats?region=150000&date=2020-02-21&park={reported.park.pk}").json()
     assert data["expected"] == 2
+
+
+def test_api_figures_with_weekly_reporter_correction_replay_and_late_report(world):
+    """Hand-counted for Kundulun (150203) on Friday 2020-02-21: steel (daily, 800 people) reports
+    late and then corrects; a weekly park enterprise (50 people) reported on Monday the 17th;
+    a replay of steel's correction with the same key counts once."""
+    from dispatch.tests.factories import BASE, at
+
+    weekly = testing.enterprise("150203", above_scale=False, park=world.park, headcount=50)
+    report(weekly, date(2020, 2, 17), status="full", staff_on_site=45, capacity_pct=100)
+    dave = api(world.dave)
+    first = {**BASE, "enterprise": world.steel.uscc, "date": "2020-02-21"}
+    with at(2020, 2, 21, 18, 5):  # after the 17:00 cut-off
+        assert (
+            dave.post("/api/v1/reports", first, content_type="application/json").status_code == 201
+        )
+    fixed = {**first, "status": "full", "staff_on_site": 640, "capacity_pct": 75}
+    with at(2020, 2, 21, 19, 0):
+        for _ in range(2):
+            r = dave.post(
+                "/api/v1/reports",
+                fixed,
+                content_type="application/json",
+                HTTP_IDEMPOTENCY_KEY="fix-1",
+            )
+            assert r.status_code == 200 and r.json()["version"] == 2
+    data = api(world.carol).get("/api/v1/stats?date=2020-02-21").json()
+    assert (data["expected"], data["reported"], data["resumed"], data["full"]) == (2, 2, 2, 2)
+    assert (data["on_time"], data["timeliness"]) == (1, 0.5)  # the weekly report was on time
+    assert data["staff_on_site"] == 640 + 45 and data["headcount"] == 850
+    assert data["capacity_recovery"] == round((75 * 800 + 100 * 50) / 850 / 100, 4)
+    # Saturday is no working day: only the weekly reporter is expected
+    data = api(world.carol).get("/api/v1/stats?date=2020-02-22").json()
+    assert (data["expected"], data["reported"]) == (1, 1)
+
+
+def test_fields_an_enterprise_may_not_set_change_nothing(world):
+    """RELIABILITY 21: on_time, version, county in the body are ignored."""
+    from dispatch.models import Report
+    from dispatch.tests.factories import BASE, at
+
+    body = {
+        **BASE,
+        "enterprise": world.steel.uscc,
+        "date": "2020-02-21",
+        "on_time": True,
+        "version": 9,
+        "county": "140105",
+    }
+    with at(2020, 2, 22, 10):
+        r = api(world.dave).post("/api/v1/reports", body, content_type="application/json")
+    assert r.status_code == 201
+    saved = Report.objects.get()
+    assert (saved.on_time, saved.version, saved.county) == (False, 1, "150203")
