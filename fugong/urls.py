@@ -23,6 +23,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("enterprises/", include("registry.urls")),
+    path("dispatch/settings/", include("dispatch.settings_urls")),
     path("dispatch/", include("dispatch.urls")),
     path("stats/", include("stats.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
