@@ -43,6 +43,12 @@ class StatsOut(Schema):
     confirmed: int
 
 
+class NotFound(Schema):
+    """What an Http404 answers (a region out of scope, a date that is not one)."""
+
+    detail: str
+
+
 class BriefOut(Schema):
     region: str
     date: date
@@ -54,6 +60,10 @@ def resolve(request: HttpRequest, params: StatsQuery) -> tuple[queries.View, dat
         day = date.fromisoformat(params.date) if params.date else today()
     except ValueError:
         raise Http404 from None
+    if any("\x00" in text for text in (params.region, params.industry, params.size, params.tag)):
+        # No region, industry, size or tag holds a NUL byte, and PostgreSQL refuses one in a
+        # query (it answered 500; found by schemathesis).
+        raise Http404
     view = queries.view_for(
         request.user,
         params.region,
@@ -66,7 +76,11 @@ def resolve(request: HttpRequest, params: StatsQuery) -> tuple[queries.View, dat
     return view, day, region
 
 
-@router.get("/stats", response=StatsOut, summary="Resumption figures for a region as of a date")
+@router.get(
+    "/stats",
+    response={200: StatsOut, 404: NotFound},
+    summary="Resumption figures for a region as of a date",
+)
 def stats(request: HttpRequest, params: Query[StatsQuery]):
     view, day, region = resolve(request, params)
     return {
@@ -77,9 +91,13 @@ def stats(request: HttpRequest, params: Query[StatsQuery]):
     }
 
 
-@router.get("/brief", response=BriefOut, summary="The daily brief paragraph for a region and date")
+@router.get(
+    "/brief",
+    response={200: BriefOut, 404: NotFound},
+    summary="The daily brief paragraph for a region and date",
+)
 def brief(request: HttpRequest, params: Query[StatsQuery]):
-    from . import brief as briefs  # type: ignore[attr-defined]
+    from . import brief as briefs
 
     view, day, region = resolve(request, params)
     return {"region": region, "date": day, "text": briefs.text(view, day)}

@@ -348,7 +348,7 @@ def risk_levels(prefix: str, day: date) -> dict[str, str]:
     out: dict[str, tuple[date, str]] = {}
     rows = CountyRisk.objects.filter(effective_from__lte=day)
     if prefix:
-        rows = rows.filter(region_id__startswith=prefix)
+        rows = rows.filter(region__code__startswith=prefix)
     for code, level, since in rows.values_list("region_id", "level", "effective_from"):
         if code not in out or out[code][0] < since:
             out[code] = (since, level)

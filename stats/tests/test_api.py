@@ -119,3 +119,13 @@ def test_fields_an_enterprise_may_not_set_change_nothing(world):
     assert r.status_code == 201
     saved = Report.objects.get()
     assert (saved.on_time, saved.version, saved.county) == (False, 1, "150203")
+
+
+def test_brief_api(reported):
+    r = api(reported.bob).get("/api/v1/brief?region=150200&date=2020-02-21")
+    assert r.status_code == 200
+    data = r.json()
+    assert data["region"] == "150200" and data["date"] == "2020-02-21"
+    assert data["text"].startswith("截至2月21日，包头市")
+    assert "应报2户，已报1户" in data["text"]
+    assert api(reported.bob).get("/api/v1/brief?region=150100&date=2020-02-21").status_code == 404
