@@ -6,6 +6,7 @@ from ninja.errors import AuthenticationError
 
 from accounts.api_auth import api_auth
 from dispatch.api import router as reports_router
+from dispatch.risk_api import router as risk_router
 from registry.api import imports_router
 from registry.api import router as registry_router
 from stats.api import router as stats_router
@@ -23,6 +24,7 @@ api.add_router("/enterprises", registry_router, tags=["enterprises"])
 api.add_router("/imports", imports_router, tags=["imports"])
 api.add_router("/reports", reports_router, tags=["reports"])
 api.add_router("", stats_router, tags=["stats"])
+api.add_router("/risk-levels", risk_router, tags=["risk levels"])
 
 
 @api.exception_handler(Http404)

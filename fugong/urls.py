@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("enterprises/", include("registry.urls")),
     path("dispatch/settings/", include("dispatch.settings_urls")),
+    path("dispatch/risk/", include("dispatch.risk_urls")),
     path("dispatch/", include("dispatch.urls")),
     path("stats/", include("stats.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

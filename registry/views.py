@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import scope
 from audit.log import record
+from dispatch import priority
 from industries.models import Industry
 from industries.models import Level as IndustryLevel
 from industries.sizes import SizeClass
@@ -99,6 +100,8 @@ def enterprise_detail(request, uscc: str):
             ],
             "can_edit": scope.can_edit_enterprise(request.user, enterprise),
             "region_path": enterprise.region.path(),
+            # The county's risk level with its guidance, and the industry's priority categories.
+            "policy": priority.enterprise_context(enterprise),
         },
     )
 

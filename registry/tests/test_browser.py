@@ -76,6 +76,9 @@ def test_official_drills_into_a_city_filters_and_opens_an_enterprise(
     world = build_world()
     page = open_page(**DESKTOP)
     log_in(page, "alice")
+    expect(page).to_have_url(re.compile(r"/stats/$"))  # officials land on the dashboard
+    page.wait_for_load_state("networkidle")  # its charts have loaded
+    page.locator("header nav a", has_text=re.compile("Enterprises|企业名录")).click()
 
     # Inner Mongolia's three enterprises, not Shanxi's coal mine; ordered by region code.
     expect(page).to_have_url(re.compile(r"/enterprises/$"))
@@ -106,7 +109,7 @@ def test_official_drills_into_a_city_filters_and_opens_an_enterprise(
     listed_names(page).filter(has_text="包钢示范钢铁").click()
     expect(page).to_have_url(re.compile(rf"/enterprises/{world.steel.uscc}/$"))
     expect(page.locator("h1")).to_have_text("包钢示范钢铁")
-    expect(page.locator("dl.facts")).to_contain_text(world.steel.uscc)
+    expect(page.locator("dl.facts").first).to_contain_text(world.steel.uscc)
     expect(page.locator(".phone")).to_have_text("138****5678")
     assert "13812345678" not in page.content()
     screenshot(page, "official-enterprise.png")
@@ -135,6 +138,8 @@ def test_reporter_sees_only_its_own_enterprise(open_page: OpenPage, browser_erro
     world = build_world()
     page = open_page(**DESKTOP)
     log_in(page, "dave")
+    page.wait_for_load_state("networkidle")  # the landing page's charts have loaded
+    page.goto("/enterprises/")  # the register, not the landing page
 
     expect(listed_names(page)).to_have_text(["包钢示范钢铁"])
     expect(page.locator("#count")).to_have_text(count_is(1))
@@ -171,6 +176,8 @@ def test_phone_width_never_scrolls_sideways(open_page: OpenPage, browser_errors:
     screenshot(page, "phone-login.png")
     assert_no_sideways_scrolling(page)
     log_in(page, "bob")
+    page.wait_for_load_state("networkidle")  # the landing page's charts have loaded
+    page.goto("/enterprises/")  # the register, not the landing page
 
     expect(listed_names(page)).to_have_text(["包钢示范钢铁", "青山纺织"])
     screenshot(page, "phone-list.png")
@@ -189,6 +196,8 @@ def test_language_switch(open_page: OpenPage, browser_errors: list[str]):
     build_world()
     page = open_page(**DESKTOP)  # a Chinese browser (zh-CN)
     log_in(page, "bob")
+    page.wait_for_load_state("networkidle")  # the landing page's charts have loaded
+    page.goto("/enterprises/")
     html = page.locator("html")
     expect(html).to_have_attribute("lang", "zh-hans")
     # The project's msgids are English; Chinese comes from the catalogues. "All" is in Django's
@@ -237,6 +246,8 @@ def test_wrong_password_shows_the_form_again(open_page: OpenPage, browser_errors
 
     # One failure locks nothing: the right password still works.
     log_in(page, "alice")
+    page.wait_for_load_state("networkidle")  # the landing page's charts have loaded
+    page.goto("/enterprises/")  # the register, not the landing page
     expect(listed_names(page)).to_have_count(3)
     assert browser_errors == []
 
@@ -252,6 +263,8 @@ def test_official_checks_a_sheet_sees_its_errors_fixes_it_and_imports_on_a_phone
     build_world()
     page = open_page(**PHONE)
     log_in(page, "bob")
+    page.wait_for_load_state("networkidle")  # the landing page's charts have loaded
+    page.goto("/enterprises/")  # the register, not the landing page
     page.locator("#import").click()
     expect(page.locator("h1")).to_have_text(CHINESE)
     with page.expect_download() as download:

@@ -53,6 +53,22 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
         self._summary(plan, result, elapsed)
         self._logins(plan, result)
+        self._reports(plan)
+
+    def _reports(self, plan: demo.Plan) -> None:
+        """Three weeks of demo dispatch reports (dispatch/demo.py), ending on seed 003's date."""
+        from dispatch import demo as reports_demo
+
+        loaded = reports_demo.load([e.uscc for e in plan.enterprises])
+        f = reports_demo.figures_on_end()
+        rate = f["resumption_rate"] or 0
+        staff = f["staff_return_rate"] or 0
+        self.stdout.write(
+            f"Demo reports {reports_demo.START} – {reports_demo.END}: "
+            f"{loaded.reports_created:,} added, {loaded.reports_kept:,} already there; "
+            f"on {reports_demo.END} {f['resumed']:,} of {f['expected']:,} resumed "
+            f"({rate:.1%}), staff return {staff:.1%}; {loaded.seconds:.1f} s"
+        )
 
     def _summary(self, plan: demo.Plan, result: demo.Result, elapsed: float) -> None:
         rows = list(
