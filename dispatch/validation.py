@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.utils.translation import get_language
+
 from .models import Difficulty, Status
 
 MAX_CAPACITY = 150
@@ -106,8 +108,126 @@ def _date(value: Any) -> tuple[date | None, str | None]:
         return None, "日期格式应为2020-02-22 (a date like 2020-02-22)"
 
 
+STATUS_VALUES = frozenset(Status.values)
+DIFFICULTY_CODES = tuple(Difficulty.values)
+DIFFICULTY_SET = frozenset(DIFFICULTY_CODES)
+# Status as sent -> stored value, for input that needs no stripping (values and Chinese words).
+_STATUS_EXACT: dict[str, str] = {**{s: s for s in STATUS_VALUES}, **STATUS_WORDS}
+_words: dict[str | None, dict[str, str]] = {}
+
+
+def _difficulty_words() -> dict[str, str]:
+    """A difficulty's word (the last word of its label) -> its code, in the active language."""
+    language = get_language()
+    words = _words.get(language)
+    if words is None:
+        words = {str(label).split(" ")[-1]: str(code) for code, label in Difficulty.choices}
+        _words[language] = words
+    return words
+
+
+def _clean_fast(raw: dict[str, Any], headcount: int, today: date) -> Cleaned | None:
+    """`_clean`'s answer for input of the expected types that passes every rule; None otherwise
+    (the caller then takes the long way, which gives the same values or words the errors)."""
+    get = raw.get
+    text = get("date")
+    if type(text) is str and len(text) == 10:
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            return None
+    elif type(text) is date:
+        day = text
+    else:
+        return None
+    if day > today or day.year < 2000:
+        return None
+    sent = get("status")
+    status = _STATUS_EXACT.get(sent) if type(sent) is str else None
+    staff, fever, suspected, confirmed = (
+        get("staff_on_site"),
+        get("fever"),
+        get("suspected"),
+        get("confirmed"),
+    )
+    capacity, masks = get("capacity_pct"), get("mask_days")
+    temperature, disinfection = get("temperature_checks"), get("disinfection")
+    if (
+        status is None
+        or type(staff) is not int
+        or type(fever) is not int
+        or type(suspected) is not int
+        or type(confirmed) is not int
+        or type(capacity) is not int
+        or type(masks) is not int
+        or type(temperature) is not bool
+        or type(disinfection) is not bool
+        or not 0 <= staff <= MAX_CASES
+        or not 0 <= fever <= MAX_CASES
+        or not 0 <= suspected <= MAX_CASES
+        or not 0 <= confirmed <= MAX_CASES
+        or not 0 <= capacity <= MAX_CAPACITY
+        or not 0 <= masks <= MAX_MASK_DAYS
+    ):
+        return None
+    difficulties = get("difficulties") or []
+    if type(difficulties) is not list:
+        return None
+    if difficulties:
+        words = _difficulty_words()
+        codes = []
+        for d in difficulties:
+            if type(d) is not str:
+                return None
+            code = words.get(d, d)
+            if code not in DIFFICULTY_SET:
+                return None
+            codes.append(code)
+        chosen = [c for c in DIFFICULTY_CODES if c in codes]
+    else:
+        chosen = []
+    note = get("note") or ""
+    reason = get("over_headcount_reason") or ""
+    if type(note) is not str or len(note) > 2000 or type(reason) is not str or len(reason) > 200:
+        return None
+    reason = reason.strip()
+    if (
+        (staff > headcount and not reason)
+        or (status == Status.FULL and staff == 0)
+        or (status == Status.NOT_RESUMED and capacity)
+        or fever > max(staff, headcount)
+    ):
+        return None
+    return Cleaned(
+        {
+            "date": day,
+            "status": status,
+            "staff_on_site": staff,
+            "fever": fever,
+            "suspected": suspected,
+            "confirmed": confirmed,
+            "capacity_pct": capacity,
+            "mask_days": masks,
+            "temperature_checks": temperature,
+            "disinfection": disinfection,
+            "difficulties": chosen,
+            "note": note.strip(),
+            "over_headcount_reason": reason,
+        }
+    )
+
+
 def clean(raw: dict[str, Any], *, headcount: int, today: date) -> Cleaned:
     """Check one report against the rules; `headcount` is the enterprise's normal headcount."""
+    # Well-typed, valid input (the API's and the batch's usual case) takes a short way; anything
+    # else, and every error, goes the long way, which alone words the messages.
+    fast = _clean_fast(raw, headcount, today)
+    if fast is not None:
+        return fast
+    return _clean(raw, headcount=headcount, today=today)
+
+
+def _clean(raw: dict[str, Any], *, headcount: int, today: date) -> Cleaned:
     out = Cleaned()
     values, errors = out.values, out.errors
 
@@ -127,7 +247,7 @@ def clean(raw: dict[str, Any], *, headcount: int, today: date) -> Cleaned:
     if "status" not in errors:
         text = str(raw["status"]).strip()
         chosen = STATUS_WORDS.get(text, text)
-        if chosen not in Status.values:
+        if chosen not in STATUS_VALUES:
             errors["status"] = "应为未复工、部分复工或全面复工 (not_resumed, partial or full)"
         else:
             values["status"] = chosen
@@ -164,15 +284,13 @@ def clean(raw: dict[str, Any], *, headcount: int, today: date) -> Cleaned:
     if not isinstance(difficulties, list) or not all(isinstance(d, str) for d in difficulties):
         errors["difficulties"] = "应为困难类别的列表 (a list of difficulty codes)"
     else:
-        words: dict[str, str] = {
-            str(label).split(" ")[-1]: str(code) for code, label in Difficulty.choices
-        }
+        words = _difficulty_words()
         codes = [str(words.get(d, d)) for d in difficulties]
-        unknown = [d for d in codes if d not in Difficulty.values]
+        unknown = [d for d in codes if d not in DIFFICULTY_SET]
         if unknown:
             errors["difficulties"] = f"未知的困难类别 (unknown difficulty): {unknown[0][:30]}"
         else:
-            values["difficulties"] = [c for c in Difficulty.values if c in codes]
+            values["difficulties"] = [c for c in DIFFICULTY_CODES if c in codes]
 
     note = raw.get("note") or ""
     reason = raw.get("over_headcount_reason") or ""

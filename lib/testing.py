@@ -26,6 +26,10 @@ _serial = count(1)
 
 
 def load_reference_once() -> None:
+    from dispatch import defaults
+
+    # A transactional test's flush also empties what migrations installed: put it back.
+    defaults.ensure()
     if not Region.objects.exists():
         load_regions()
     if not Industry.objects.exists():

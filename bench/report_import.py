@@ -1,0 +1,192 @@
+"""Batch import of 100,000 reports on PostgreSQL, against COPY of the same rows in the same run.
+
+    python -m bench report_import            # as part of `make bench`, or alone
+    python -m bench.report_import worker batch|copy ROWS   # one measurement (used by the above)
+
+`batch` sends the rows through dispatch.api.submit_rows, the path of POST /api/v1/reports/batch
+and of the park managers' spreadsheet upload (the rule set, then actions.write: duties locked,
+reports and their first versions written, rollups updated, one audit event), in calls of 10,000
+rows, the most one batch request may carry. `copy` writes the same rows, as they are stored, into
+a bare table of the report's columns with COPY: the floor. Each runs in its own process on its
+own fresh database holding ROWS above-scale daily reporters (set up with COPY, not timed).
+
+FUGONG_BENCH_PROFILE=path writes a cProfile of the batch calls there.
+"""
+
+import json
+import os
+import sys
+from datetime import date
+
+from bench import common
+
+DAY = date(2020, 2, 24)  # a Monday, a working day
+CHUNK = 10_000  # dispatch.schemas.BatchIn's limit
+
+
+def bodies(reg: "common.Register") -> list[dict]:
+    """One valid report per enterprise for DAY, typed as the batch API hands them on."""
+    import random
+
+    from dispatch.schemas import ReportIn
+
+    rnd = random.Random(24)
+    out = []
+    for i in range(1, reg.n + 1):
+        headcount = reg.headcount[i]
+        x = rnd.random()
+        if x < 0.2:
+            status, staff, capacity = "not_resumed", 0, 0
+        elif x < 0.7:
+            status, staff, capacity = "partial", headcount * rnd.randint(10, 90) // 100, 50
+        else:
+            status, staff, capacity = "full", max(1, headcount * rnd.randint(70, 100) // 100), 95
+        body = ReportIn(
+            enterprise=reg.uscc(i),
+            date=DAY.isoformat(),
+            status=status,
+            staff_on_site=staff,
+            capacity_pct=capacity,
+            temperature_checks=True,
+            disinfection=status != "not_resumed",
+            mask_days=rnd.randint(0, 30),
+            fever=0,
+            suspected=0,
+            confirmed=0,
+            difficulties=rnd.choice([[], [], ["labour"], ["raw_materials", "funds"]]),
+            note="",
+        )
+        out.append(body.dict())
+    return out
+
+
+def worker(kind: str, n: int) -> dict:
+    common.setup_django()
+    common.migrate()
+    from accounts.models import Role, User
+    from dispatch.models import Report, ReportVersion
+
+    reg = common.Register(n, common.counties(), common.classes())
+    common.copy_register(reg)
+    admin = User.objects.create(username="bench", role=Role.ADMIN)
+    rows = bodies(reg)
+    result: dict = {"rows": n}
+    if kind == "batch":
+        from django.test import RequestFactory
+
+        from dispatch.api import submit_rows
+
+        request = RequestFactory().post("/api/v1/reports/batch")
+        request.user = admin
+        profile = os.getenv("FUGONG_BENCH_PROFILE")
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+        timer = common.Timer()
+        created = 0
+        for start in range(0, n, CHUNK):
+            if profiler:
+                profiler.enable()
+            answer = submit_rows(request, rows[start : start + CHUNK], source="batch")
+            if profiler:
+                profiler.disable()
+            created += answer["created"]
+            if answer["rejected"]:
+                bad = next(r for r in answer["rows"] if r["outcome"] == "rejected")
+                raise SystemExit(f"rejected rows: {answer['rejected']}, e.g. {bad}")
+        result["seconds"] = timer()
+        if profiler and profile:
+            profiler.dump_stats(profile)
+        if created != n or Report.objects.count() != n or ReportVersion.objects.count() != n:
+            raise SystemExit(f"created {created} of {n}")
+    else:
+        rows_out = stored(rows, reg, admin.pk)
+        from django.db import connection
+
+        with connection.cursor() as c:
+            c.execute("CREATE TABLE bench_bare_report (LIKE dispatch_report INCLUDING DEFAULTS)")
+        cur = connection.connection.cursor()
+        timer = common.Timer()
+        with connection.connection.transaction():
+            with cur.copy(
+                f"COPY bench_bare_report (id, {common.REPORT_COLUMNS}) FROM STDIN"
+            ) as copy:
+                for row in rows_out:
+                    copy.write_row(row)
+        result["seconds"] = timer()
+        cur.execute("SELECT COUNT(*) FROM bench_bare_report")
+        (count,) = cur.fetchone() or (0,)
+        if count != n:
+            raise SystemExit(f"copied {count} of {n}")
+    result["rows_per_s"] = n / result["seconds"]
+    result["peak_mb"] = common.peak_mb()
+    return result
+
+
+def stored(rows: list[dict], reg: "common.Register", actor: int) -> list[tuple]:
+    """The rows as dispatch_report holds them (id, then common.REPORT_COLUMNS)."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    return [
+        (
+            i,
+            i,
+            reg.county[i],
+            DAY,
+            r["status"],
+            r["staff_on_site"],
+            r["capacity_pct"],
+            r["temperature_checks"],
+            r["disinfection"],
+            r["mask_days"],
+            r["fever"],
+            r["suspected"],
+            r["confirmed"],
+            json.dumps(r["difficulties"]),
+            r["over_headcount_reason"],
+            r["note"],
+            False,
+            1,
+            now,
+            now,
+            actor,
+        )
+        for i, r in enumerate(rows, start=1)
+    ]
+
+
+def main(rows: int = 100_000) -> None:
+    print(f"\n== Report batch import: {rows:,} reports on PostgreSQL, calls of {CHUNK:,} rows")
+    print(f"  {'what':<40}{'seconds':>9}{'rows/s':>11}{'peak MB':>9}{'vs COPY':>9}")
+    results = {}
+    for kind in ("copy", "batch"):
+        name = f"fugong_bench_reports_{kind}"
+        url = common.postgres_url(name)
+        if url is None:
+            return
+        try:
+            results[kind] = common.run_worker(
+                "bench.report_import", ["worker", kind, str(rows)], url
+            )
+        finally:
+            common.drop(name)
+    floor = results["copy"]["rows_per_s"]
+    for kind, what in (
+        ("copy", "COPY into a bare table"),
+        ("batch", "batch API path (check + write + rollups)"),
+    ):
+        r = results[kind]
+        print(
+            f"  {what:<40}{r['seconds']:>9.2f}{r['rows_per_s']:>11,.0f}{r['peak_mb']:>9.0f}"
+            f"{r['rows_per_s'] / floor:>8.0%}"
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "worker":
+        print(json.dumps(worker(sys.argv[2], int(sys.argv[3]))))
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
