@@ -31,7 +31,14 @@ from .schemas import (
 
 router = Router()
 MAX_PAGE_SIZE = 500
+MAX_PAGE = 1_000_000  # a larger offset overflows the database's integers (found by schemathesis)
 NOT_FOUND = "没有这家企业，或不在您的范围内 (no such enterprise in your scope)"
+
+
+class NotFound(Schema):
+    """What an Http404 answers (fugong/api.py), documented so clients and the schema agree."""
+
+    detail: str
 
 
 def as_dict(report: Report, uscc: str) -> dict[str, Any]:
@@ -56,6 +63,12 @@ def as_dict(report: Report, uscc: str) -> dict[str, Any]:
         "submitted_at": report.submitted_at,
         "updated_at": report.updated_at,
     }
+
+
+def _uscc(text: str) -> str:
+    """An enterprise code as sent. One with a NUL byte matches nothing (and is not sent to the
+    database: PostgreSQL refuses NUL in text, which answered 500; found by schemathesis)."""
+    return "" if "\x00" in text else text.strip().upper()
 
 
 def _errors(errors: dict[str, str]) -> dict:
@@ -85,7 +98,7 @@ def _reportable(user, usccs: list[str]) -> dict[str, Enterprise]:
 )
 def submit(request: HttpRequest, payload: ReportIn):
     def compute() -> tuple[int, Any]:
-        uscc = payload.enterprise.strip().upper()
+        uscc = _uscc(payload.enterprise)
         enterprise = _reportable(request.user, [uscc]).get(uscc)
         if enterprise is None:
             return 404, _errors({"enterprise": NOT_FOUND})
@@ -119,7 +132,7 @@ def batch(request: HttpRequest, payload: BatchIn):
 def submit_rows(request, rows: list[dict[str, Any]], *, source: str) -> dict[str, Any]:
     """Check every row with the rule set, write the good ones in one go, say what became of each."""
     user = request.user
-    usccs = [str(r.get("enterprise") or "").strip().upper() for r in rows]
+    usccs = [_uscc(str(r.get("enterprise") or "")) for r in rows]
     enterprises = _reportable(user, sorted(set(usccs)))
     today = calendar.today()
     outcomes: list[dict[str, Any]] = []
@@ -174,7 +187,7 @@ def _day(text: str) -> date | None:
 def list_(request: HttpRequest, params: Query[ListQuery]):
     qs = Report.objects.filter(enterprise__in=scope.enterprises(request.user))  # type: ignore[arg-type]
     if params.enterprise:
-        qs = qs.filter(enterprise__uscc=params.enterprise.strip().upper())
+        qs = qs.filter(enterprise__uscc=_uscc(params.enterprise))
     if params.region and params.region.isdigit() and len(params.region) == 6:
         qs = qs.filter(county__startswith=_prefix(params.region))
     for name, lookup in (("date", "date"), ("since", "date__gte"), ("until", "date__lte")):
@@ -182,7 +195,7 @@ def list_(request: HttpRequest, params: Query[ListQuery]):
         if day:
             qs = qs.filter(**{lookup: day})
     page_size = max(1, min(params.page_size, MAX_PAGE_SIZE))
-    page = max(1, params.page)
+    page = max(1, min(params.page, MAX_PAGE))
     count = qs.count()
     rows = qs.select_related("enterprise").order_by("-date", "enterprise_id")[
         (page - 1) * page_size : page * page_size
@@ -203,11 +216,11 @@ def _prefix(code: str) -> str:
 
 @router.get(
     "/{uscc}/{day}/versions",
-    response=list[VersionOut],
+    response={200: list[VersionOut], 404: NotFound},
     summary="Every version of one report (who, when, what changed)",
 )
 def versions(request: HttpRequest, uscc: str, day: str):
-    enterprise = scope.enterprise_or_404(request.user, uscc.upper(), request)  # type: ignore[arg-type]
+    enterprise = scope.enterprise_or_404(request.user, _uscc(uscc), request)  # type: ignore[arg-type]
     parsed = _day(day)
     if parsed is None:
         raise Http404
@@ -227,7 +240,10 @@ def versions(request: HttpRequest, uscc: str, day: str):
 
 
 def _lock_target(request, payload: LockIn) -> tuple[Region, date]:
-    region = Region.objects.filter(code=payload.region).first()
+    # Region codes are digits; anything else names none (and a NUL byte made PostgreSQL fail: 500).
+    region = (
+        Region.objects.filter(code=payload.region).first() if payload.region.isdigit() else None
+    )
     parsed = _day(payload.date)
     if region is None or parsed is None or not actions.can_manage(request.user, region):
         raise Http404
@@ -235,7 +251,9 @@ def _lock_target(request, payload: LockIn) -> tuple[Region, date]:
 
 
 @router.post(
-    "/locks", response={200: LockOut}, summary="Lock a date for a region: its reports stop changing"
+    "/locks",
+    response={200: LockOut, 404: NotFound},
+    summary="Lock a date for a region: its reports stop changing",
 )
 def lock(request: HttpRequest, payload: LockIn):
     region, day = _lock_target(request, payload)
@@ -243,7 +261,9 @@ def lock(request: HttpRequest, payload: LockIn):
     return Status(200, {"region": region.code, "date": day, "locked": True})
 
 
-@router.post("/unlocks", response={200: LockOut}, summary="Unlock a date for a region")
+@router.post(
+    "/unlocks", response={200: LockOut, 404: NotFound}, summary="Unlock a date for a region"
+)
 def unlock(request: HttpRequest, payload: LockIn):
     region, day = _lock_target(request, payload)
     actions.unlock_period(actor=request.user, region=region, day=day, request=request)

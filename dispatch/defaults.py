@@ -5,10 +5,11 @@ back; the migration keeps its own frozen copy.
 """
 
 from datetime import time
+from typing import Any
 
 from .models import CadenceRule, Settings
 
-RULES = [
+RULES: list[tuple[str, dict[str, Any], int, str]] = [
     ("daily", {"above_scale": True}, 10, "规模以上工业企业 above designated size"),
     ("daily", {"tag": "leading"}, 20, "重点行业龙头企业 leading enterprises"),
     ("daily", {"tag": "backbone"}, 30, "重点行业骨干企业 backbone enterprises"),

@@ -190,6 +190,8 @@ def _clean_fast(raw: dict[str, Any], headcount: int, today: date) -> Cleaned | N
     reason = get("over_headcount_reason") or ""
     if type(note) is not str or len(note) > 2000 or type(reason) is not str or len(reason) > 200:
         return None
+    if "\x00" in note or "\x00" in reason:
+        return None  # the full path removes them
     reason = reason.strip()
     if (
         (staff > headcount and not reason)
@@ -215,6 +217,11 @@ def _clean_fast(raw: dict[str, Any], headcount: int, today: date) -> Cleaned | N
             "over_headcount_reason": reason,
         }
     )
+
+
+def _text(value: str) -> str:
+    """Free text as stored: NUL characters removed (PostgreSQL cannot keep them), ends trimmed."""
+    return value.replace("\x00", "").strip()
 
 
 def clean(raw: dict[str, Any], *, headcount: int, today: date) -> Cleaned:
@@ -297,11 +304,11 @@ def _clean(raw: dict[str, Any], *, headcount: int, today: date) -> Cleaned:
     if not isinstance(note, str) or len(note) > 2000:
         errors["note"] = "备注最多2000字 (at most 2,000 characters)"
     else:
-        values["note"] = note.strip()
+        values["note"] = _text(note)
     if not isinstance(reason, str) or len(reason) > 200:
         errors["over_headcount_reason"] = "最多200字 (at most 200 characters)"
     else:
-        values["over_headcount_reason"] = reason.strip()
+        values["over_headcount_reason"] = _text(reason)
 
     # Combinations that cannot be true.
     staff = values.get("staff_on_site")

@@ -91,6 +91,7 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL, IMMEDIATE transactions and a busy timeout: concurrent writers wait instead of
     # failing with "database is locked".
+    DATABASES["default"]["ENGINE"] = "lib.sqlite"  # writers of one process take turns
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

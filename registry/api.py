@@ -23,6 +23,7 @@ from .schemas import (
 
 router = Router()
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 1_000_000  # a larger offset overflows the database's integers
 
 
 class ListQuery(Schema):
@@ -35,6 +36,10 @@ class ListQuery(Schema):
     q: str = ""
     page: int = 1
     page_size: int = 50
+
+
+class Message(Schema):
+    detail: str
 
 
 def _errors(errors: dict[str, str]) -> dict:
@@ -75,7 +80,7 @@ def list_(request: HttpRequest, params: Query[ListQuery]):
     filters = queries.Filters.from_query(params.dict())
     qs = queries.filtered(request.user, filters).order_by("region_id", "name", "pk")
     page_size = max(1, min(params.page_size, MAX_PAGE_SIZE))
-    page = max(1, params.page)
+    page = max(1, min(params.page, MAX_PAGE))
     count = qs.count()
     rows = queries.with_details(qs)[(page - 1) * page_size : page * page_size]
     return {
@@ -86,18 +91,14 @@ def list_(request: HttpRequest, params: Query[ListQuery]):
     }
 
 
-@router.get("/{uscc}", response=EnterpriseOut, summary="One enterprise")
+@router.get("/{uscc}", response={200: EnterpriseOut, 404: Message}, summary="One enterprise")
 def read(request: HttpRequest, uscc: str):
     return queries.as_dict(request.user, _one(request, uscc))
 
 
-class Message(Schema):
-    detail: str
-
-
 @router.patch(
     "/{uscc}",
-    response={200: EnterpriseOut, 403: Message, 422: ValidationErrors},
+    response={200: EnterpriseOut, 403: Message, 404: Message, 422: ValidationErrors},
     summary="Change an enterprise",
 )
 def update(request: HttpRequest, uscc: str, payload: EnterprisePatch):
@@ -122,7 +123,7 @@ def update(request: HttpRequest, uscc: str, payload: EnterprisePatch):
 
 @router.post(
     "/{uscc}/contacts/reveal",
-    response={200: list[ContactOut], 403: Message},
+    response={200: list[ContactOut], 403: Message, 404: Message},
     summary="Full contact details (audited; for the enterprise, its park and officials over it)",
 )
 def reveal_contacts(request: HttpRequest, uscc: str):
@@ -139,7 +140,7 @@ imports_router = Router()
 
 @imports_router.post(
     "",
-    response={202: ImportJobOut, 400: Message, 404: Message, 413: Message},
+    response={202: ImportJobOut, 400: Message, 404: Message, 413: Message, 422: ValidationErrors},
     summary="Upload enterprises (.xlsx or .csv) to check (dry_run, the default) or import",
 )
 def submit_import(request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = True):
@@ -161,7 +162,9 @@ def submit_import(request: HttpRequest, file: File[UploadedFile], dry_run: Form[
 
 
 @imports_router.get(
-    "/{int:job_id}", response=ImportJobOut, summary="An import's progress and outcome"
+    "/{job_id}",
+    response={200: ImportJobOut, 404: Message},
+    summary="An import's progress and outcome",
 )
 def import_status(request: HttpRequest, job_id: int):
     if not scope.can_import(request.user):  # type: ignore[arg-type]

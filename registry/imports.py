@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts import scope
 from audit.log import record
 from lib import spreadsheets
+from lib.env import envint
 from lib.spreadsheets import SpreadsheetError
 
 from . import actions, validation
@@ -60,7 +61,7 @@ NOTES = {
     "size_class": "大型 / 中型 / 小型 / 微型；空则按国统字〔2017〕213号自动划分",
 }
 HEADER_SEARCH_ROWS = 10  # a title line or two above the headers is common in officials' sheets
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=envint("FUGONG_IMPORT_LEASE_SECONDS", "60"))  # tests shorten it
 MAX_ATTEMPTS = 3
 MAX_LISTED_ERRORS = 5000
 PROGRESS_EVERY = 2000

@@ -25,7 +25,13 @@ class Filters:
     @classmethod
     def from_query(cls, params: Any) -> "Filters":
         get = params.get
-        return cls(**{f: str(get(f) or "").strip()[:64] for f in cls.__dataclass_fields__})
+        # NUL never reaches the database (PostgreSQL refuses it in text).
+        return cls(
+            **{
+                f: str(get(f) or "").replace("\x00", "").strip()[:64]
+                for f in cls.__dataclass_fields__
+            }
+        )
 
     def as_query(self) -> dict[str, str]:
         return {k: v for k, v in self.__dict__.items() if v}

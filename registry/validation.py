@@ -92,7 +92,7 @@ def clean(raw: dict[str, Any], lookups: Lookups, *, partial: bool = False) -> Cl
         except uscc_rules.UsccError as exc:
             e["uscc"] = str(exc)
     if required("name", "企业名称", "name"):
-        name = " ".join(str(raw["name"]).split())
+        name = " ".join(str(raw["name"]).replace("\x00", "").split())
         if name.startswith(FORMULA_STARTS):
             e["name"] = "企业名称不能以=、+、-、@开头 (a name cannot start like a formula)"
         elif len(name) > 200:

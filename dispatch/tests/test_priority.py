@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from dispatch import priority
 from dispatch.models import CountyRisk, RiskLevel
@@ -91,9 +92,12 @@ def test_guidance_follows_the_seed_for_each_level():
     assert "全面恢复正常生产生活秩序" in priority.guidance(RiskLevel.LOW).basis
     assert "有序恢复" in priority.guidance(RiskLevel.MEDIUM).basis
     assert "逐步恢复" in priority.guidance(RiskLevel.HIGH).basis
-    assert str(priority.guidance(RiskLevel.HIGH).headline) == (
-        "Gradual resumption as the epidemic allows"
-    )
+    with translation.override("en"):
+        assert str(priority.guidance(RiskLevel.HIGH).headline) == (
+            "Gradual resumption as the epidemic allows"
+        )
+    with translation.override("zh-hans"):
+        assert str(priority.guidance(RiskLevel.HIGH).headline) == "根据疫情态势逐步复工复产"
     assert priority.guidance("nonsense") is priority.GUIDANCE[RiskLevel.LOW]
 
 

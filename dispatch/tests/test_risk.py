@@ -44,7 +44,7 @@ def csv_bytes(text: str = SHEET) -> bytes:
 
 
 def logged_in(user) -> Client:
-    c = Client()
+    c = Client(HTTP_ACCEPT_LANGUAGE="en")  # the assertions read the English msgids
     c.force_login(user)
     return c
 
