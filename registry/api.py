@@ -61,7 +61,9 @@ def _one(request, uscc: str) -> Enterprise:
 
 
 @router.post(
-    "", response={201: EnterpriseOut, 422: ValidationErrors}, summary="Register an enterprise"
+    "",
+    response={201: EnterpriseOut, 404: Message, 422: ValidationErrors},
+    summary="Register an enterprise",
 )
 def create(request: HttpRequest, payload: EnterpriseIn):
     try:
