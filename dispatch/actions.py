@@ -172,7 +172,9 @@ def write(items: Sequence[Item], *, actor, source: str, request=None) -> list[Ou
         source=source,
     )
     outcomes = [Outcome(index=item.index) for item in items]
-    with transaction.atomic():
+    # Inside a caller's transaction (an Idempotency-Key's, a dry run's) no savepoint of its own:
+    # nothing here catches a database error, so an error always ends the caller's transaction.
+    with transaction.atomic(savepoint=False):
         ids = sorted({item.enterprise.pk for item in items})
         # Lock the enterprises' duties: one writer per enterprise at a time, so a weekly
         # reporter's window is never computed from a half-written neighbour.
@@ -436,11 +438,13 @@ def _write_set(items: Sequence[Item], outcomes: Sequence[Outcome], context: _Con
     table = Report._meta.db_table
     with connection.cursor() as cursor:
         if new:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            cursor.execute(  # one array, not a row per id: 10,000 rows cost 20 ms to fetch
+                "SELECT array_agg(nextval(pg_get_serial_sequence(%s, 'id'))) "
+                "FROM generate_series(1, %s)",
                 [table, len(new)],
             )
-            for (outcome, row), (pk,) in zip(new, cursor.fetchall(), strict=True):
+            (pks,) = cursor.fetchone()
+            for (outcome, row), pk in zip(new, pks, strict=True):
                 row[0] = outcome.report_id = pk
         cursor.execute(_STAGING_DDL)
         cursor.execute(f"TRUNCATE {STAGING}")
