@@ -10,7 +10,7 @@ Scopes by role:
 Out of scope is 404, never 403, so existence is not revealed.
 """
 
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -91,7 +91,14 @@ def deny(user: User, object_type: str, object_id: str, request=None) -> NoReturn
     raise Http404(f"no such {object_type}")
 
 
-def can_edit_enterprise(user: User, enterprise: Enterprise) -> bool:
+class InRegion(Protocol):
+    """An enterprise, or a light record of one (dispatch.actions.Reportable)."""
+
+    @property
+    def region_id(self) -> str: ...
+
+
+def can_edit_enterprise(user: User, enterprise: InRegion) -> bool:
     """Officials and administrators edit the register within their subtree; others read."""
     if is_admin(user):
         return True

@@ -13,7 +13,6 @@ from ninja import Query, Router, Schema, Status
 from accounts import scope
 from lib import idempotency
 from regions.models import Region
-from registry.models import Enterprise
 from registry.schemas import ValidationErrors
 
 from . import actions, calendar
@@ -80,11 +79,6 @@ def _errors(errors: dict[str, str]) -> dict:
     }
 
 
-def _reportable(user, usccs: list[str]) -> dict[str, Enterprise]:
-    found = scope.enterprises(user).filter(uscc__in=usccs).select_related("duty")
-    return {e.uscc: e for e in found if actions.can_report_for(user, e)}
-
-
 @router.post(
     "",
     response={
@@ -99,7 +93,7 @@ def _reportable(user, usccs: list[str]) -> dict[str, Enterprise]:
 def submit(request: HttpRequest, payload: ReportIn):
     def compute() -> tuple[int, Any]:
         uscc = _uscc(payload.enterprise)
-        enterprise = _reportable(request.user, [uscc]).get(uscc)
+        enterprise = actions.reportable(request.user, [uscc]).get(uscc)
         if enterprise is None:
             return 404, _errors({"enterprise": NOT_FOUND})
         try:
@@ -133,7 +127,7 @@ def submit_rows(request, rows: list[dict[str, Any]], *, source: str) -> dict[str
     """Check every row with the rule set, write the good ones in one go, say what became of each."""
     user = request.user
     usccs = [_uscc(str(r.get("enterprise") or "")) for r in rows]
-    enterprises = _reportable(user, sorted(set(usccs)))
+    enterprises = actions.reportable(user, usccs)
     today = calendar.today()
     outcomes: list[dict[str, Any]] = []
     items: list[actions.Item] = []
@@ -158,7 +152,7 @@ def submit_rows(request, rows: list[dict[str, Any]], *, source: str) -> dict[str
                 kind = (
                     "created" if result.created else "corrected" if result.changed else "unchanged"
                 )
-                row.update(outcome=kind, report=result.report.pk if result.report else None)
+                row.update(outcome=kind, report=result.report_id)
     counts: dict[Any, int] = {k: 0 for k in ("created", "corrected", "unchanged", "rejected")}
     for row in outcomes:
         row.setdefault("errors", {})

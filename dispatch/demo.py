@@ -569,8 +569,8 @@ def load(usccs: Iterable[str] | None = None) -> Result:
                     # Only a date an official has locked can refuse a valid report: leave it.
                     result.reports_refused += 1
                     continue
-                if o.created and o.report is not None:
-                    written.append((o.report.pk, by_day[day][o.index]))
+                if o.created and o.report_id is not None:
+                    written.append((o.report_id, by_day[day][o.index]))
         if written:
             _stamp(written)
             # on_time changed under the rollups' feet: recompute them from the raw reports.

@@ -130,8 +130,10 @@ class Duty(models.Model):
 class Report(models.Model):
     """The current version of one enterprise's report for one date (earlier versions are kept)."""
 
+    # No index of its own: report_one_per_date (enterprise, date) serves lookups by enterprise,
+    # and a second index would cost every insert.
     enterprise = models.ForeignKey(
-        "registry.Enterprise", on_delete=models.CASCADE, related_name="reports"
+        "registry.Enterprise", on_delete=models.CASCADE, related_name="reports", db_index=False
     )
     county = models.CharField(_("county"), max_length=6)  # every large table carries its region
     date = models.DateField(_("date"))
@@ -176,7 +178,10 @@ class Report(models.Model):
 class ReportVersion(models.Model):
     """Every version of a report: who, when, from where, the values and what changed."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="versions")
+    # Lookups by report use reportversion_unique (report, version); no index of its own.
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="versions", db_index=False
+    )
     version = models.PositiveIntegerField(_("version"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -104,6 +104,8 @@ def add_into(total: Deltas, part: Mapping[Any, list[int]], sign: int = 1) -> Non
                 row[i] += sign * v
 
 
+_TEXT_KEYS = ("county", "cadence", "division", "size", "tagset")  # ordered as Python orders str
+
 # From this many rows on (PostgreSQL, inside a transaction), the rows go in by COPY into a
 # temporary table and one INSERT … SELECT: a batch's 10,000 upserts cost one statement.
 COPY_FROM = 200
@@ -142,10 +144,7 @@ def _upsert_copy(
     q = connection.ops.quote_name
     quoted = ", ".join(q(c) for c in columns)
     staging = q(f"staging_{table}")
-    order = ", ".join(
-        f'{q(k)} COLLATE "C"' if k in ("county", "cadence", "division", "size", "tagset") else q(k)
-        for k in keys
-    )
+    order = ", ".join(f'{q(k)} COLLATE "C"' if k in _TEXT_KEYS else q(k) for k in keys)
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "  # noqa: S608
@@ -178,6 +177,49 @@ def apply(deltas: Deltas) -> None:
                 row[i] += v
     _upsert(Rollup._meta.db_table, ROLLUP_KEYS, MEASURES, deltas)
     _upsert(CountyDay._meta.db_table, ("county", "date", "cadence"), MEASURES, county_day)
+
+
+# Rollup deltas gathered in SQL (a set-based write), added up by apply_staged.
+DELTAS = "staging_rollup_deltas"
+
+
+def staged_deltas() -> str:
+    """The temporary table (dropped at commit) that rollup deltas can be inserted into, by
+    Rollup key; apply_staged adds them to the rollup tables and empties it."""
+    q = connection.ops.quote_name
+    columns = ", ".join(q(c) for c in (*ROLLUP_KEYS, *MEASURES))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {DELTAS} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT {columns} FROM {Rollup._meta.db_table} WITH NO DATA"
+        )
+    return DELTAS
+
+
+def apply_staged(extra: Deltas) -> None:
+    """apply() for the staged deltas plus `extra` (PostgreSQL, inside a transaction): one upsert
+    per table, of the sums by key, in the same key order as apply() takes its row locks."""
+    q = connection.ops.quote_name
+    table = staged_deltas()
+    with connection.cursor() as cursor:
+        if extra:
+            columns = ", ".join(q(c) for c in (*ROLLUP_KEYS, *MEASURES))
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for key, values in extra.items():
+                    copy.write_row((*key, *values))
+        sums = ", ".join(f"SUM({q(m)})" for m in MEASURES)
+        nonzero = " OR ".join(f"SUM({q(m)}) <> 0" for m in MEASURES)
+        for model, keys in ((Rollup, ROLLUP_KEYS), (CountyDay, ("county", "date", "cadence"))):
+            target = model._meta.db_table
+            names = ", ".join(q(k) for k in keys)
+            order = ", ".join(f'{q(k)} COLLATE "C"' if k in _TEXT_KEYS else q(k) for k in keys)
+            updates = ", ".join(f"{q(m)} = {target}.{q(m)} + excluded.{q(m)}" for m in MEASURES)
+            cursor.execute(
+                f"INSERT INTO {target} ({names}, {', '.join(q(m) for m in MEASURES)}) "  # noqa: S608
+                f"SELECT {names}, {sums} FROM {table} GROUP BY {names} HAVING {nonzero} "
+                f"ORDER BY {order} ON CONFLICT ({names}) DO UPDATE SET {updates}"
+            )
+        cursor.execute(f"TRUNCATE {table}")
 
 
 def register_vector(duty: Duty) -> list[int]:

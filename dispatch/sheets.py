@@ -250,12 +250,6 @@ def read(data: bytes, filename: str) -> Sheet:
     return sheet
 
 
-def reportable(actor, usccs: set[str]) -> dict[str, Enterprise]:
-    """The enterprises among `usccs` the actor may report for (scope first, then the rule)."""
-    found = scope.enterprises(actor).filter(uscc__in=sorted(usccs))
-    return {e.uscc: e for e in found if actions.can_report_for(actor, e)}
-
-
 def run(*, actor, data: bytes, filename: str, dry_run: bool, request=None) -> Result:
     """Check every row, write the good ones (or, in a dry run, write them and roll back)."""
     sheet = read(data, filename)
@@ -272,7 +266,7 @@ def run(*, actor, data: bytes, filename: str, dry_run: bool, request=None) -> Re
     def uscc_of(raw: dict[str, Any]) -> str:
         return str(raw.get("uscc") or "").strip().upper()
 
-    enterprises = reportable(actor, {uscc_of(raw) for _, raw in sheet.rows} - {""})
+    enterprises = actions.reportable(actor, {uscc_of(raw) for _, raw in sheet.rows} - {""})
     today = calendar.today()
     items: list[actions.Item] = []
     for number, raw in sheet.rows:

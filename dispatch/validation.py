@@ -174,12 +174,16 @@ def _clean_fast(raw: dict[str, Any], headcount: int, today: date) -> Cleaned | N
     if type(difficulties) is not list:
         return None
     if difficulties:
-        words = _difficulty_words()
         codes = []
+        words = None  # looked up only for a word: the active language costs microseconds
         for d in difficulties:
             if type(d) is not str:
                 return None
-            code = words.get(d, d)
+            if d in DIFFICULTY_SET:
+                code = d  # a code is no difficulty's word (words are the labels' Chinese)
+            else:
+                words = words or _difficulty_words()
+                code = words.get(d, d)
             if code not in DIFFICULTY_SET:
                 return None
             codes.append(code)

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ApiToken
 from audit.models import AuditEvent
@@ -102,6 +103,20 @@ def test_replay_returns_the_first_answer_and_counts_once(world):
     assert again.json() == first.json()
     assert ReportVersion.objects.count() == 1
     assert queries.figures(queries.View(prefix="150203"), DAY)["reported"] == 1
+
+
+def test_one_report_costs_a_fixed_number_of_queries(world):
+    """A new report with an Idempotency-Key: token; the key's claim (its own transaction, so a
+    concurrent request sees it); the enterprise in scope, settings, duty lock, period locks,
+    existing report, report, version, two rollup upserts, audit row, the key's answer. Inside
+    the test's transaction each of the two transactions is a savepoint and its release."""
+    dave = client_for(world.dave)
+    with at(2020, 2, 21, 10):
+        assert dave.get("/api/v1/reports").status_code == 200  # the token's first use is noted
+    with CaptureQueriesContext(connection) as done:
+        r = post(dave, "/api/v1/reports", body(world.steel), key="k-count")
+    assert r.status_code == 201
+    assert len(done.captured_queries) == 17, [q["sql"][:60] for q in done.captured_queries]
 
 
 def test_same_key_with_another_body_is_422(world):
