@@ -209,10 +209,19 @@ def allowed_actions(user: User, problem: Problem, now: datetime | None = None) -
 
 
 def desk_people(problem: Problem) -> list[User]:
-    """The handler; with none named, the desk's active members."""
+    """The handler; with none named, the desk's active members; at a 工信 desk without members,
+    the officials of its region (whose own desk it is)."""
     if problem.handler_id and problem.handler and problem.handler.is_active:
         return [problem.handler]
-    return list(problem.department.members.filter(is_active=True).order_by("pk"))
+    desk = problem.department
+    people = list(desk.members.filter(is_active=True).order_by("pk"))
+    if not people and desk.kind == DepartmentKind.INDUSTRY:
+        people = list(
+            User.objects.filter(
+                role=Role.OFFICIAL, region_id=desk.region_id, is_active=True
+            ).order_by("pk")
+        )
+    return people
 
 
 def enterprise_people(problem: Problem) -> list[User]:
