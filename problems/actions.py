@@ -319,7 +319,7 @@ def _audit(action: str, actor: User | None, problem: Problem, request=None, **de
 
 def _locked(problem_id: int) -> Problem:
     return (
-        Problem.objects.select_for_update()
+        Problem.objects.select_for_update(of=("self",))
         .select_related("enterprise", "department", "department__region", "handler")
         .get(pk=problem_id)
     )

@@ -13,9 +13,7 @@ from .factories import raise_, step
 
 
 def test_the_migration_installs_the_national_defaults(db):
-    national = dict(
-        RoutingRule.objects.filter(region__isnull=True).values_list("category", "kind")
-    )
+    national = dict(RoutingRule.objects.filter(region__isnull=True).values_list("category", "kind"))
     assert national == defaults.RULES
     assert national["labour"] == "human_resources"
     assert national["transport"] == "transport"
@@ -28,9 +26,7 @@ def test_ensure_restores_missing_defaults_and_changes_nothing_else(db):
     RoutingRule.objects.filter(category="transport", region__isnull=True).update(kind="commerce")
     assert defaults.ensure() == 2
     assert defaults.ensure() == 0  # idempotent
-    national = dict(
-        RoutingRule.objects.filter(region__isnull=True).values_list("category", "kind")
-    )
+    national = dict(RoutingRule.objects.filter(region__isnull=True).values_list("category", "kind"))
     assert national["labour"] == "human_resources"
     assert national["transport"] == "commerce"  # an administrator's change stays
     assert RoutingRule.objects.filter(region__isnull=True).count() == len(defaults.RULES)

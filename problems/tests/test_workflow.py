@@ -209,7 +209,9 @@ def test_officials_close_an_answer_left_unconfirmed(world, desks, settings):
     assert exc.value.field == "note"
     with at(2020, 2, 21, 9, 0):
         assert "close" in actions.allowed_actions(world.carol, Problem.objects.get(pk=p.pk))
-    p = step("close", world.carol, p, when=(2020, 2, 21, 9, 0), note="三个工作日未确认，电话回访已解决")
+    p = step(
+        "close", world.carol, p, when=(2020, 2, 21, 9, 0), note="三个工作日未确认，电话回访已解决"
+    )
     assert p.status == "closed" and p.rating is None
     assert ProblemStep.objects.get(problem=p, action="closed").data == {"confirmed": False}
 
