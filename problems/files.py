@@ -3,7 +3,8 @@ under a generated name in VAR_DIR/attachments; the uploaded name kept only for d
 
 Accepted: PDF, PNG, JPEG, and the Office zip containers .docx and .xlsx (a zip whose parts say
 which one it is). Anything else is refused, and so is a name whose extension disagrees with the
-content (an .exe renamed .pdf, a .png renamed .docx).
+content (an .exe renamed .pdf, a .png renamed .docx); a name without an extension gets the
+content's.
 """
 
 import hashlib
@@ -75,10 +76,13 @@ def _office(data: bytes) -> str | None:
 
 def display_name(name: str, kind: str) -> str:
     """The uploaded name made safe to show and to send in Content-Disposition: its last path
-    part only, no control characters, at most 120 characters (the extension kept)."""
+    part only, no control characters, at most 120 characters, ending in the extension of the
+    content's type (added when the name had none)."""
     base = PurePosixPath(name.replace("\\", "/")).name
     base = "".join(c for c in base if unicodedata.category(c)[0] != "C")
     base = base.strip().strip(".").strip()
+    if base and not PurePosixPath(base).suffix:
+        base += KINDS[kind][1][0]
     if len(base) > 120:
         stem, dot, ext = base.rpartition(".")
         base = stem[: 119 - len(ext)] + dot + ext if dot and len(ext) <= 10 else base[:120]
@@ -99,7 +103,7 @@ def check(data: bytes, name: str) -> str:
             "(only PDF, PNG, JPEG, .docx or .xlsx files)"
         )
     suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
-    if suffix not in KINDS[kind][1]:
+    if suffix and suffix not in KINDS[kind][1]:
         raise BadFile(
             f"文件扩展名与内容不符：内容是{kind.upper()} "
             f"(the name's extension does not match the content, which is {kind.upper()})"
