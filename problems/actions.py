@@ -318,11 +318,13 @@ def _audit(action: str, actor: User | None, problem: Problem, request=None, **de
 
 
 def _locked(problem_id: int) -> Problem:
-    return (
-        Problem.objects.select_for_update(of=("self",))
-        .select_related("enterprise", "department", "department__region", "handler")
-        .get(pk=problem_id)
-    )
+    """The problem, its row locked until the transaction ends. The lock is taken on the bare row:
+    PostgreSQL rechecks a locked row's joins against the winner's update and would drop the row
+    when its department changed (a transfer); the joined read follows, seeing that update."""
+    Problem.objects.select_for_update().filter(pk=problem_id).values_list("pk", flat=True).get()
+    return Problem.objects.select_related(
+        "enterprise", "department", "department__region", "handler"
+    ).get(pk=problem_id)
 
 
 def _save(problem: Problem, seen: int, now: datetime, **fields: Any) -> None:
