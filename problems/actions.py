@@ -888,6 +888,9 @@ def act(
     request=None,
 ) -> Problem:
     """Run the named transition with the values it takes; Illegal for an unknown name."""
+    for field, value in (("department", department), ("handler", handler)):
+        if "\x00" in value:  # PostgreSQL refuses NUL in text; no name or kind holds one
+            raise Illegal("含有非法字符 (a NUL character)", field)
     common = {"actor": actor, "problem_id": problem_id, "version": version, "request": request}
     if action == "accept":
         return accept(note=note, **common)

@@ -221,3 +221,21 @@ def test_unknown_and_huge_ids_are_404(world, desks):
         assert dave.get(f"/api/v1/problems/{pk}").status_code == 404
         r = post(dave, f"/api/v1/problems/{pk}/transitions", {"action": "accept", "version": 1})
         assert r.status_code == 404
+
+
+def test_a_nul_byte_anywhere_in_a_transition_is_422(world, desks):
+    """PostgreSQL refuses NUL in text: such values are answered like other bad input."""
+    p = raise_(world.dave, world.steel)
+    carol = client_for(world.carol)
+    path = f"/api/v1/problems/{p.pk}/transitions"
+    for body in (
+        {"action": "assign", "handler": "hen\x00ry"},
+        {"action": "transfer", "department": "trans\x00port", "note": "x"},
+        {"action": "escalate", "note": "a\x00b"},
+        {"action": "acc\x00ept"},
+    ):
+        r = post(carol, path, {"version": 1, **body})
+        assert r.status_code == 422, (body, r.content)
+    r = post(carol, f"/api/v1/problems/{p.pk}/comments", {"text": "a\x00b"})
+    assert r.status_code == 422
+    assert Problem.objects.get(pk=p.pk).version == 1
