@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -125,24 +125,31 @@ def coordinates(user: User, problem: Problem) -> bool:
     return scope.is_admin(user) or _covers(user, problem.department.region_id)
 
 
-def is_member(user: User, department: Department) -> bool:
+def member_of(user: User) -> frozenset[int]:
+    """The ids of the desks the user is a member of (read once for a list of problems)."""
+    return frozenset(Department.objects.filter(members=user).values_list("pk", flat=True))
+
+
+def is_member(user: User, department: Department, desks: frozenset[int] | None = None) -> bool:
+    if desks is not None:
+        return department.pk in desks
     return department.members.filter(pk=user.pk).exists()
 
 
-def works_desk(user: User, problem: Problem) -> bool:
+def works_desk(user: User, problem: Problem, desks: frozenset[int] | None = None) -> bool:
     """The desk's own people: its members, and for a 工信 desk the officials over its region."""
-    if scope.is_admin(user) or is_member(user, problem.department):
+    if scope.is_admin(user) or is_member(user, problem.department, desks):
         return True
     return problem.department.kind == DepartmentKind.INDUSTRY and _covers(
         user, problem.department.region_id
     )
 
 
-def talks(user: User, problem: Problem) -> bool:
+def talks(user: User, problem: Problem, desks: frozenset[int] | None = None) -> bool:
     """Comments and attachments: the enterprise, the desk, and officials over the enterprise."""
     return (
         is_enterprise(user, problem)
-        or works_desk(user, problem)
+        or works_desk(user, problem, desks)
         or _covers(user, problem.county)
         or scope.is_admin(user)
     )
@@ -155,33 +162,48 @@ def may_raise_for(user: User, enterprise: Enterprise) -> bool:
     return scope.can_edit_enterprise(user, enterprise)
 
 
-def unanswered_since(problem: Problem) -> datetime | None:
-    """When the desk's latest answer was given (for closing without the enterprise's word)."""
-    return (
-        ProblemStep.objects.filter(problem=problem, action=Action.ANSWERED)
-        .order_by("-at")
-        .values_list("at", flat=True)
-        .first()
+def last_answers(problem_ids: list[int]) -> dict[int, datetime]:
+    """When the desk last answered each problem (for closing without the enterprise's word)."""
+    return dict(
+        ProblemStep.objects.filter(problem_id__in=problem_ids, action=Action.ANSWERED)
+        .values("problem_id")
+        .annotate(last=Max("at"))
+        .values_list("problem_id", "last")
     )
 
 
-def silence_over(problem: Problem, now: datetime) -> bool:
-    """The enterprise has not confirmed an answer for N working days (the setting)."""
-    answered = unanswered_since(problem)
-    if answered is None:
-        return False
-    limit = deadlines.end_of(
-        add_workdays(deadlines.start_day(answered), settings.FUGONG_PROBLEM_CLOSE_AFTER_WORKDAYS)
-    )
-    return now > limit
+def close_after(answered: datetime) -> datetime:
+    """The moment after which an answer left unconfirmed may be closed by an official: the end of
+    the N-th working day (the setting) after it."""
+    days = settings.FUGONG_PROBLEM_CLOSE_AFTER_WORKDAYS
+    return deadlines.end_of(add_workdays(deadlines.start_day(answered), days))
 
 
-def allowed_actions(user: User, problem: Problem, now: datetime | None = None) -> list[str]:
-    """The transitions this user may take on this problem now (the page shows these buttons)."""
+def silence_over(problem: Problem, now: datetime, closable: datetime | None = None) -> bool:
+    """The enterprise has not confirmed the last answer for N working days."""
+    if closable is None:
+        answered = last_answers([problem.pk]).get(problem.pk)
+        if answered is None:
+            return False
+        closable = close_after(answered)
+    return now > closable
+
+
+def allowed_actions(
+    user: User,
+    problem: Problem,
+    now: datetime | None = None,
+    *,
+    desks: frozenset[int] | None = None,
+    closable: datetime | None = None,
+) -> list[str]:
+    """The transitions this user may take on this problem now (the page shows these buttons).
+    A list passes the user's desks and when each answered problem may be closed, worked out once
+    for all rows."""
     now = now or timezone.now()
     s = problem.status
     out: list[str] = []
-    desk = works_desk(user, problem)
+    desk = works_desk(user, problem, desks)
     coord = coordinates(user, problem)
     mine = is_enterprise(user, problem)
     if s == Status.SUBMITTED and desk:
@@ -193,7 +215,7 @@ def allowed_actions(user: User, problem: Problem, now: datetime | None = None) -
     if s == Status.ANSWERED and mine:
         out += ["confirm", "reopen"]
     if (s == Status.CONFIRMED and (desk or coord)) or (
-        s == Status.ANSWERED and coord and silence_over(problem, now)
+        s == Status.ANSWERED and coord and silence_over(problem, now, closable)
     ):
         out.append("close")
     if s in OPEN and (desk or coord):

@@ -69,12 +69,11 @@ def list_(request: HttpRequest, params: Query[ListQuery]):
     page = max(1, min(params.page, MAX_PAGE))
     count = qs.count()
     rows = list(qs[(page - 1) * page_size : page * page_size])
-    names = queries.county_names({p.county for p in rows})
     return {
         "count": count,
         "page": page,
         "page_size": page_size,
-        "items": [queries.as_dict(p, request.user, names=names) for p in rows],  # type: ignore[arg-type]
+        "items": queries.as_dicts(rows, request.user),  # type: ignore[arg-type]
     }
 
 

@@ -14,7 +14,7 @@ from accounts.models import User
 from lib.masking import mask_name
 from regions.models import Region, prefix_of
 
-from . import actions
+from . import actions, deadlines
 from .models import OPEN, Attachment, Category, Comment, Problem, ProblemStep, Status
 
 
@@ -54,7 +54,9 @@ def listed(user: User, f: Filters, now: datetime | None = None) -> QuerySet[Prob
         from .metrics import overdue_q
 
         qs = qs.filter(overdue_q(now or timezone.now()))
-    return qs.select_related("enterprise", "department", "handler").order_by("-created_at", "-pk")
+    return qs.select_related("enterprise", "department", "department__region", "handler").order_by(
+        "-created_at", "-pk"
+    )
 
 
 def is_overdue(problem: Problem, now: datetime | None = None) -> bool:
@@ -64,9 +66,9 @@ def is_overdue(problem: Problem, now: datetime | None = None) -> bool:
     return problem.status in (Status.ACCEPTED, Status.IN_PROGRESS) and problem.answer_due < now
 
 
-def sees_names(viewer: User, problem: Problem) -> bool:
+def sees_names(viewer: User, problem: Problem, desks: frozenset[int] | None = None) -> bool:
     """Names in full for those who act on the problem; masked for those who read along."""
-    return actions.talks(viewer, problem)
+    return actions.talks(viewer, problem, desks)
 
 
 def person(user: User | None, full: bool) -> str | None:
@@ -86,12 +88,13 @@ def as_dict(
     *,
     names: dict[str, str] | None = None,
     full: bool | None = None,
-    with_actions: bool = True,
     now: datetime | None = None,
+    desks: frozenset[int] | None = None,
+    closable: datetime | None = None,
 ) -> dict[str, Any]:
     now = now or timezone.now()
     names = names if names is not None else county_names({problem.county})
-    full = sees_names(viewer, problem) if full is None else full
+    full = sees_names(viewer, problem, desks) if full is None else full
     d = problem.department
     return {
         "id": problem.pk,
@@ -123,8 +126,29 @@ def as_dict(
         "version": problem.version,
         "created_at": problem.created_at,
         "updated_at": problem.updated_at,
-        "actions": actions.allowed_actions(viewer, problem, now) if with_actions else [],
+        "actions": actions.allowed_actions(viewer, problem, now, desks=desks, closable=closable),
     }
+
+
+def as_dicts(problems: list[Problem], viewer: User) -> list[dict[str, Any]]:
+    """A page of problems for the API: what every row needs is read once for all of them."""
+    now = timezone.now()
+    names = county_names({p.county for p in problems})
+    desks = actions.member_of(viewer)
+    answered = actions.last_answers([p.pk for p in problems if p.status == Status.ANSWERED])
+    # the calendar is read once per day answered on, not once per problem
+    by_day: dict[Any, datetime] = {}
+    closable: dict[int, datetime] = {}
+    for pk, at in answered.items():
+        local = timezone.localtime(at)
+        day = (local.date(), local.time() >= deadlines.end_of_day())
+        if day not in by_day:
+            by_day[day] = actions.close_after(at)
+        closable[pk] = by_day[day]
+    return [
+        as_dict(p, viewer, names=names, now=now, desks=desks, closable=closable.get(p.pk))
+        for p in problems
+    ]
 
 
 def steps(problem: Problem) -> list[ProblemStep]:
@@ -154,13 +178,20 @@ def detail(problem: Problem, viewer: User) -> dict[str, Any]:
             "from_status": s.from_status,
             "to_status": s.to_status,
             "note": s.note,
-            "data": s.data,
+            "data": _masked(s.data, full),
         }
         for s in steps(problem)
     ]
     out["comments"] = [comment_dict(c, full) for c in comments(problem)]
     out["attachments"] = [attachment_dict(a) for a in attachments(problem)]
     return out
+
+
+def _masked(data: dict[str, Any], full: bool) -> dict[str, Any]:
+    """A step's data with the handler's username masked for those who read along."""
+    if full or not isinstance(data.get("handler"), str):
+        return data
+    return {**data, "handler": mask_name(data["handler"])}
 
 
 def comment_dict(c: Comment, full: bool) -> dict[str, Any]:

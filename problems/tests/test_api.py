@@ -239,3 +239,39 @@ def test_a_nul_byte_anywhere_in_a_transition_is_422(world, desks):
     r = post(carol, f"/api/v1/problems/{p.pk}/comments", {"text": "a\x00b"})
     assert r.status_code == 422
     assert Problem.objects.get(pk=p.pk).version == 1
+
+
+def test_the_list_reads_the_same_number_of_queries_for_more_rows(world, desks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(client) -> int:
+        with at(2020, 2, 25, 9), CaptureQueriesContext(connection) as captured:
+            r = client.get("/api/v1/problems?page_size=200")
+        assert r.status_code == 200
+        return len(captured.captured_queries)
+
+    first = raise_(world.dave, world.steel)
+    step("accept", desks.henry, first)
+    step("answer", desks.henry, first, text="已处理")  # answered: may be closed after 5 days
+    carol, kate = client_for(world.carol), client_for(desks.kate)
+    queries_for(carol), queries_for(kate)  # (a token's first use is written down)
+    few = (queries_for(carol), queries_for(kate))
+    for n in range(6):
+        p = raise_(world.dave, world.steel, category="labour" if n % 2 else "customs")
+        if n % 3 == 0:
+            step("accept", desks.henry if n % 2 else world.carol, p)
+            step("answer", desks.henry if n % 2 else world.carol, p, text="已处理")
+    assert (queries_for(carol), queries_for(kate)) == few
+    with at(2020, 2, 25, 9):
+        items = carol.get("/api/v1/problems").json()["items"]
+    assert any("close" in i["actions"] for i in items)  # answered more than 5 days ago
+
+
+def test_a_reader_along_sees_the_handler_masked_in_the_timeline(world, desks):
+    p = raise_(world.dave, world.steel)
+    got = client_for(desks.kate).get(f"/api/v1/problems/{p.pk}").json()
+    assigned = next(s for s in got["steps"] if s["action"] == "assigned")
+    assert assigned["data"]["handler"] == "h****" and got["handler"] == "h****"
+    mine = client_for(world.dave).get(f"/api/v1/problems/{p.pk}").json()
+    assert next(s for s in mine["steps"] if s["action"] == "assigned")["data"]["handler"] == "henry"
