@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone
 
@@ -38,7 +38,6 @@ from workdays.calendar import add_workdays
 
 from . import deadlines, files, routing
 from .models import (
-    DONE,
     OPEN,
     Action,
     Attachment,
@@ -51,6 +50,7 @@ from .models import (
     Source,
     Status,
     Urgency,
+    overdue_q,
 )
 from .signals import problem_event
 
@@ -744,7 +744,7 @@ def escalate_overdue(now: datetime | None = None) -> int:
     Each problem is its own transaction (and takes a new version). Returns how many."""
     now = now or timezone.now()
     overdue = (
-        Problem.objects.filter(_overdue_q(now))
+        Problem.objects.filter(overdue_q(now))
         .exclude(auto_escalated_level=F("department__region__level"))
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -753,7 +753,7 @@ def escalate_overdue(now: datetime | None = None) -> int:
     for pk in list(overdue):
         with transaction.atomic():
             p = _locked(pk)
-            if not _is_overdue(p, now):
+            if not p.overdue_at(now):
                 continue  # acted on meanwhile
             level = p.department.region.level
             if p.auto_escalated_level == level:
@@ -761,18 +761,6 @@ def escalate_overdue(now: datetime | None = None) -> int:
             _escalate_one(p, level, now)
             count += 1
     return count
-
-
-def _overdue_q(now: datetime) -> Q:
-    return Q(status=Status.SUBMITTED, accept_due__lt=now) | Q(
-        status__in=[Status.ACCEPTED, Status.IN_PROGRESS], answer_due__lt=now
-    )
-
-
-def _is_overdue(p: Problem, now: datetime) -> bool:
-    if p.status == Status.SUBMITTED:
-        return p.accept_due < now
-    return p.status in (Status.ACCEPTED, Status.IN_PROGRESS) and p.answer_due < now
 
 
 def _escalate_one(p: Problem, level: int, now: datetime) -> None:
@@ -933,7 +921,3 @@ def act(
     if action == "assign":
         return assign(handler=handler, note=note, **common)
     raise Illegal("未知的操作 (unknown action): " + ", ".join(TRANSITIONS))
-
-
-def is_done(problem: Problem) -> bool:
-    return problem.status in DONE

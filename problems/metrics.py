@@ -32,7 +32,7 @@ from django.utils import timezone
 from regions.models import prefix_of
 from stats import numbers
 
-from .models import DONE, Department, Problem, Status
+from .models import DONE, Department, Problem, overdue_q
 
 COUNTS = (
     "new",
@@ -61,12 +61,6 @@ def problems_of(prefix: str, *, kind: str = "", handler_id: int | None = None) -
     if handler_id is not None:
         qs = qs.filter(handler_id=handler_id)
     return qs
-
-
-def overdue_q(now: datetime) -> Q:
-    return Q(status=Status.SUBMITTED, accept_due__lt=now) | Q(
-        status__in=[Status.ACCEPTED, Status.IN_PROGRESS], answer_due__lt=now
-    )
 
 
 def _aggregates(lo: datetime, hi: datetime, now: datetime) -> dict[str, Count]:

@@ -1,6 +1,8 @@
 """The problem desk (诉求 / 问题协调): desks of the functional departments, the routing table,
 problems with their deadlines and timeline, comments both ways and attachments."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -44,6 +46,14 @@ class Status(models.TextChoices):
 
 OPEN = (Status.SUBMITTED, Status.ACCEPTED, Status.IN_PROGRESS)
 DONE = (Status.CONFIRMED, Status.CLOSED)
+
+
+def overdue_q(now: datetime) -> Q:
+    """Open and past its deadline at `now`: accept-by while waiting to be accepted, answer-by
+    once accepted (an answered problem waits for the enterprise, not the desk)."""
+    return Q(status=Status.SUBMITTED, accept_due__lt=now) | Q(
+        status__in=[Status.ACCEPTED, Status.IN_PROGRESS], answer_due__lt=now
+    )
 
 
 class Source(models.TextChoices):
@@ -249,6 +259,12 @@ class Problem(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN
+
+    def overdue_at(self, now: datetime) -> bool:
+        """The same as overdue_q, for one problem in hand."""
+        if self.status == Status.SUBMITTED:
+            return self.accept_due < now
+        return self.status in (Status.ACCEPTED, Status.IN_PROGRESS) and self.answer_due < now
 
 
 class Action(models.TextChoices):

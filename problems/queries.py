@@ -15,7 +15,16 @@ from lib.masking import mask_name
 from regions.models import Region, prefix_of
 
 from . import actions, deadlines
-from .models import OPEN, Attachment, Category, Comment, Problem, ProblemStep, Status
+from .models import (
+    OPEN,
+    Attachment,
+    Category,
+    Comment,
+    Problem,
+    ProblemStep,
+    Status,
+    overdue_q,
+)
 
 
 @dataclass
@@ -51,8 +60,6 @@ def listed(user: User, f: Filters, now: datetime | None = None) -> QuerySet[Prob
         except ValueError:
             qs = qs.none()
     if f.overdue:
-        from .metrics import overdue_q
-
         qs = qs.filter(overdue_q(now or timezone.now()))
     return qs.select_related("enterprise", "department", "department__region", "handler").order_by(
         "-created_at", "-pk"
@@ -60,10 +67,7 @@ def listed(user: User, f: Filters, now: datetime | None = None) -> QuerySet[Prob
 
 
 def is_overdue(problem: Problem, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    if problem.status == Status.SUBMITTED:
-        return problem.accept_due < now
-    return problem.status in (Status.ACCEPTED, Status.IN_PROGRESS) and problem.answer_due < now
+    return problem.overdue_at(now or timezone.now())
 
 
 def sees_names(viewer: User, problem: Problem, desks: frozenset[int] | None = None) -> bool:
