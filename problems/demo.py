@@ -9,8 +9,9 @@ order):
   enterprises referred to the central bank's financing platform);
 - 60 problems raised from 3 to 21 February 2020 through the real services with the clock set to
   each step's moment: some waiting, some accepted or in progress, answered, confirmed and rated,
-  reopened, transferred, closed; the demo reporter's enterprise has one answered and waiting for
-  its confirmation; then the overdue sweep as of 22 February 09:00 escalates what is late.
+  reopened, transferred, closed (a late problem stops where 22 February finds it); the demo
+  reporter's enterprise has one answered and waiting for its confirmation; then the overdue sweep
+  as of 22 February 09:00 escalates what is late.
 
 Enterprises without a reporter account get one with no usable password: the demo needs someone
 to confirm and rate on their behalf, and nobody can log in as them.
@@ -224,7 +225,13 @@ def _desk_actor(problem: Problem) -> User:
     return _official_over(problem.department.region_id)
 
 
+class _Later(Exception):
+    """A step that would fall after the sweep: the problem stays where it is."""
+
+
 def _act(name: str, actor: User, problem: Problem, moment: datetime, **values) -> Problem:
+    if moment >= timezone.make_aware(datetime(*SWEEP)):
+        raise _Later
     with _at(moment):
         fresh = Problem.objects.get(pk=problem.pk)
         return actions.act(
@@ -234,7 +241,15 @@ def _act(name: str, actor: User, problem: Problem, moment: datetime, **values) -
 
 def _play(
     rng: random.Random, enterprise: Enterprise, day: date, fate: str, own: bool = False
-) -> Problem:
+) -> None:
+    """Raise a problem and take it towards its fate, as far as 22 February allows."""
+    try:
+        _steps(rng, enterprise, day, fate, own)
+    except _Later:
+        pass
+
+
+def _steps(rng: random.Random, enterprise: Enterprise, day: date, fate: str, own: bool) -> Problem:
     category = _weighted(rng, CATEGORIES)
     text = rng.choice(TEXTS[category]).format(n=rng.choice((5, 12, 20, 30, 50, 80, 200)))
     urgency = _weighted(rng, [("normal", 7), ("urgent", 2), ("critical", 1)])
@@ -342,6 +357,8 @@ def load() -> Result:
                 # the demo reporter: one answered (for it to confirm), one confirmed and rated
                 fate = ("answered", "closed")[n] if n < 2 else _weighted(rng, FATES)
                 day = days[min(len(days) - 1, int(rng.random() ** 0.7 * len(days)))]
+                if n < 2:  # early enough to have got that far by the 22nd
+                    day = days[2 + n]
                 _play(rng, enterprise, day, fate, own=n < 2)
                 result.problems_created += 1
             result.escalated = actions.escalate_overdue(now=timezone.make_aware(datetime(*SWEEP)))
