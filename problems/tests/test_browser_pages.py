@@ -72,6 +72,7 @@ def test_raise_answer_confirm_on_a_phone(open_page: OpenPage, browser_errors: li
 
         official = open_page(**PHONE)
         log_in(official, "bob")
+        official.wait_for_load_state("networkidle")  # the landing dashboard has drawn
         official.goto("/problems/metrics/?from=2020-02-10&to=2020-02-17")
         expect(official.locator("#category-chart[data-ready='1']")).to_have_count(1)
         expect(official.locator("#kpi-satisfaction .rate")).to_have_text("100%")
