@@ -8,6 +8,11 @@ Scopes by role:
 - association: enterprises of its industry divisions, in all regions, read-only;
 - administrator (or superuser): everything.
 Out of scope is 404, never 403, so existence is not revealed.
+
+Problems (诉求) follow the same scopes, by the enterprise's county: a reporter sees its
+enterprise's, a park manager its park's, an official its subtree's; a handler sees the problems of
+the desks it is a member of (wherever they are) and, read-only, those of its region's subtree, so
+that a handler can see how a problem it passed on goes on; an association sees none.
 """
 
 from typing import NoReturn, Protocol
@@ -16,6 +21,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from audit.log import record
+from problems.models import Department, Problem
 from regions.models import Region, prefix_of
 from registry.models import Enterprise, Park
 
@@ -78,8 +84,12 @@ def enterprise_or_404(user: User, uscc: str, request=None) -> Enterprise:
 
 def deny(user: User, object_type: str, object_id: str, request=None) -> NoReturn:
     """Answer 404, and audit the attempt when the object exists (probing is worth knowing about)."""
-    model = {"enterprise": Enterprise}.get(object_type)
-    if model is not None and model.objects.filter(uscc=object_id).exists():
+    exists = False
+    if object_type == "enterprise":
+        exists = Enterprise.objects.filter(uscc=object_id).exists()
+    elif object_type == "problem" and object_id.isdigit() and len(object_id) < 19:
+        exists = Problem.objects.filter(pk=int(object_id)).exists()
+    if exists:
         record(
             "view",
             actor=user if user.is_authenticated else None,
@@ -157,3 +167,50 @@ def region_visible(user: User, code: str) -> bool:
     if prefix is None:  # reporter, park manager, association: filter within their own rows
         return True
     return code.startswith(prefix)
+
+
+def problem_filter(user: User) -> Q | None:
+    """The condition on Problem rows this user may see; None means nothing."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if is_admin(user):
+        return Q()
+    if user.role == Role.REPORTER:
+        return Q(enterprise_id=user.enterprise_id) if user.enterprise_id else None
+    if user.role == Role.PARK_MANAGER:
+        return Q(enterprise__park_id=user.park_id) if user.park_id else None
+    prefix = region_prefix(user)
+    if user.role == Role.OFFICIAL:
+        return Q(county__startswith=prefix) if prefix else None
+    if user.role == Role.HANDLER:
+        desks = Q(department_id__in=Department.objects.filter(members=user).values("pk"))
+        return desks | Q(county__startswith=prefix) if prefix else desks
+    return None
+
+
+def problems(user: User) -> QuerySet[Problem]:
+    """Every problem the user may see."""
+    condition = problem_filter(user)
+    if condition is None:
+        return Problem.objects.none()
+    return Problem.objects.filter(condition)
+
+
+def problem_or_404(user: User, pk: int | str, request=None) -> Problem:
+    text = str(pk)
+    found = None
+    if text.isdigit() and len(text) < 19:  # beyond a bigint is no problem's id
+        found = (
+            problems(user)
+            .select_related("enterprise", "department", "department__region", "handler")
+            .filter(pk=int(text))
+            .first()
+        )
+    if found is None:
+        deny(user, "problem", text, request)
+    return found
+
+
+def can_see_problem_metrics(user: User) -> bool:
+    """Problem metrics are for officials, handlers and administrators, over their subtree."""
+    return region_prefix(user) is not None

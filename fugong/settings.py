@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "accounts",
     "dispatch",
     "stats",
+    "problems",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +168,12 @@ FUGONG_UPLOAD_MAX_BYTES = envint("FUGONG_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024
 FUGONG_IMPORT_MAX_ROWS = envint("FUGONG_IMPORT_MAX_ROWS", "200000")
 DATA_UPLOAD_MAX_MEMORY_SIZE = FUGONG_UPLOAD_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Problems: attachments (type sniffed, size bounded, stored under generated names) and deadlines,
+# which end at this local time of a working day.
+FUGONG_ATTACHMENT_MAX_BYTES = envint("FUGONG_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))
+FUGONG_PROBLEM_DEADLINE_TIME = os.getenv("FUGONG_PROBLEM_DEADLINE_TIME", "18:00")
+FUGONG_PROBLEM_CLOSE_AFTER_WORKDAYS = envint("FUGONG_PROBLEM_CLOSE_AFTER_WORKDAYS", "5")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -27,9 +27,11 @@ _serial = count(1)
 
 def load_reference_once() -> None:
     from dispatch import defaults
+    from problems import defaults as problem_defaults
 
     # A transactional test's flush also empties what migrations installed: put it back.
     defaults.ensure()
+    problem_defaults.ensure()
     if not Region.objects.exists():
         load_regions()
     if not Industry.objects.exists():

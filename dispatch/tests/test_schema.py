@@ -1,7 +1,7 @@
 """RELIABILITY check 16: schemathesis against /api/v1/openapi.json.
 
 Schemathesis reads the API's own schema from the Django WSGI app and, for every operation of the
-reports, stats (and brief, once stats/brief.py exists), enterprises and imports routers, sends at
+reports, stats (and brief, once stats/brief.py exists), enterprises, imports and problems routers, sends at
 least 100 generated requests (hypothesis: max_examples=100, no deadline) authenticated as an
 official over the whole test world. Path parameters are drawn half from the generator and half
 from objects that exist (an enterprise in scope and one out of it, a reported date, an import), and
@@ -45,7 +45,7 @@ from .factories import BASE, report
 
 EXAMPLES = 100
 NEGATIVE_EXAMPLES = 50  # beyond the check; kept small so the suite stays fast
-TAGS = ("reports", "stats", "enterprises", "imports")
+TAGS = ("reports", "stats", "enterprises", "imports", "problems")
 CONFORMANCE = [
     not_a_server_error,
     status_code_conformance,
@@ -140,10 +140,13 @@ def test_api_conforms_to_its_schema(world, keep_connection, tag):
             day = today - timedelta(days=back)
             report(e, day, when=(day.year, day.month, day.day, 9, 0), staff_on_site=5 + back)
     job = imports.submit(actor=world.alice, data=b"uscc,name\n", filename="sheet.csv", dry_run=True)
+    mine, theirs = _problems(world)
     known = {
         "uscc": [world.steel.uscc, world.coal.uscc],  # in alice's scope, and out of it
         "day": [(today - timedelta(days=1)).isoformat()],
         "job_id": [job.pk],
+        "problem_id": [mine.pk, theirs.pk],  # in alice's scope, and out of it
+        "attachment_id": [a.pk for a in (*mine.attachments.all(), *theirs.attachments.all())],
     }
     _, token = ApiToken.issue(world.alice)
     auth = {"Authorization": f"Bearer {token}"}
@@ -183,6 +186,21 @@ def test_api_conforms_to_its_schema(world, keep_connection, tag):
     assert not few, few
 
 
+def _problems(world):
+    """A problem alice may see (with an attachment) and one she may not, for path parameters."""
+    from problems import actions as problem_actions
+
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    made = []
+    for enterprise in (world.steel, world.coal):
+        p = problem_actions.raise_problem(
+            actor=world.root, enterprise=enterprise, category="labour", description="缺工"
+        )
+        problem_actions.attach(actor=world.root, problem_id=p.pk, data=pdf, filename="a.pdf")
+        made.append(p)
+    return made
+
+
 NUL_CASES = [
     ("post", "/api/v1/reports", {"note": "a\x00b"}),
     ("post", "/api/v1/reports", {"over_headcount_reason": "a\x00b"}),
@@ -193,6 +211,10 @@ NUL_CASES = [
     ("get", "/api/v1/stats", {"tag": "a\x00"}),
     ("get", "/api/v1/brief", {"tag": "a\x00"}),
     ("post", "/api/v1/reports/unlocks", {"region": "1502\x00"}),
+    ("post", "/api/v1/problems", {"description": "a\x00b"}),
+    ("post", "/api/v1/problems", {"enterprise": "9115\x00"}),
+    ("get", "/api/v1/problems", {"category": "a\x00", "status": "\x00", "region": "15\x00"}),
+    ("get", "/api/v1/problems/metrics", {"region": "1502\x00", "department": "\x00"}),
 ]
 
 
@@ -209,6 +231,10 @@ NUL_CASES = [
         "stats-tag",
         "brief-tag",
         "unlock-region",
+        "problem-description",
+        "problem-enterprise",
+        "problem-list",
+        "problem-metrics",
     ],
 )
 def test_a_nul_byte_is_never_a_server_error(world, method, path, over):
@@ -221,6 +247,9 @@ def test_a_nul_byte_is_never_a_server_error(world, method, path, over):
         response = client.get(path, over)
     elif path.endswith("unlocks"):
         response = client.post(path, {"date": day, **over}, content_type="application/json")
+    elif path.startswith("/api/v1/problems"):
+        one = {"category": "labour", "description": "缺工", "enterprise": world.steel.uscc, **over}
+        response = client.post(path, one, content_type="application/json")
     else:
         one = {**BASE, "enterprise": world.steel.uscc, "date": day, **over}
         body = {"reports": [one]} if path.endswith("batch") else one

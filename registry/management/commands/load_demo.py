@@ -54,6 +54,7 @@ class Command(BaseCommand):
         self._summary(plan, result, elapsed)
         self._logins(plan, result)
         self._reports(plan)
+        self._problems()
 
     def _reports(self, plan: demo.Plan) -> None:
         """Three weeks of demo dispatch reports (dispatch/demo.py), ending on seed 003's date."""
@@ -69,6 +70,23 @@ class Command(BaseCommand):
             f"on {reports_demo.END} {f['resumed']:,} of {f['expected']:,} resumed "
             f"({rate:.1%}), staff return {staff:.1%}; {loaded.seconds:.1f} s"
         )
+
+    def _problems(self) -> None:
+        """Desks, their handlers and February's problems (problems/demo.py)."""
+        from problems import demo as problems_demo
+
+        loaded = problems_demo.load()
+        states = ", ".join(f"{n} {s}" for s, n in sorted(loaded.by_status.items()))
+        self.stdout.write(
+            f"Demo problems: {loaded.problems_created} added, {loaded.problems_kept} already "
+            f"there, {loaded.escalated} escalated as overdue on 22 February ({states}); "
+            f"{loaded.desks_created} desks added; {loaded.seconds:.1f} s"
+        )
+        out = self.stdout.write
+        out(self.style.SUCCESS(f"Desk handlers (password {demo.PASSWORD}):"))
+        for username, what in problems_demo.logins():
+            mark = "*" if username not in loaded.users_created else " "
+            out(f" {mark}{username:<16}  {what}")
 
     def _summary(self, plan: demo.Plan, result: demo.Result, elapsed: float) -> None:
         rows = list(
