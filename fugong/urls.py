@@ -27,6 +27,7 @@ urlpatterns = [
     path("dispatch/risk/", include("dispatch.risk_urls")),
     path("dispatch/", include("dispatch.urls")),
     path("stats/", include("stats.urls")),
+    path("inbox/", include("notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
