@@ -21,6 +21,7 @@ class RobotForm(forms.ModelForm):
 
     webhook_url = forms.URLField(
         label=_("webhook address"),
+        assume_scheme="https",
         required=False,
         max_length=500,
         widget=forms.TextInput(attrs={"autocomplete": "off", "size": 80}),
