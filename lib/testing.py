@@ -11,6 +11,9 @@ The world, in Inner Mongolia (150000):
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import count
+from pathlib import Path
+
+from django.conf import settings
 
 from accounts.models import Role, User
 from industries.loader import load_industries
@@ -34,6 +37,18 @@ def load_reference_once() -> None:
         load_regions()
     if not Industry.objects.exists():
         load_industries()
+
+
+def subprocess_database_url() -> str | None:
+    """The test database (not the development one) as a DATABASE_URL for a worker process the
+    test starts; None for an engine a subprocess cannot share."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] in ("django.db.backends.sqlite3", "lib.sqlite"):
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    if db["ENGINE"].endswith("postgresql"):
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+        return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return None
 
 
 def uscc_for(region: str, n: int | None = None) -> str:

@@ -40,14 +40,10 @@ COUNTIES = ("150203", "150204", "150102", "150205", "150206")
 
 def database_url() -> str:
     """The test database (not the development one) as a DATABASE_URL for a subprocess."""
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    if db["ENGINE"].endswith("postgresql"):
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-        return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-    pytest.skip(f"no subprocess URL for {db['ENGINE']}")
-    raise AssertionError("unreachable")
+    url = testing.subprocess_database_url()
+    if url is None:
+        pytest.skip(f"no subprocess URL for {settings.DATABASES['default']['ENGINE']}")
+    return url
 
 
 def worker() -> subprocess.Popen:
