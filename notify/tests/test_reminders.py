@@ -33,7 +33,9 @@ def town(world):
     world.dan = testing.user("dan", Role.REPORTER, enterprise=world.dairy)
     world.cole = testing.user("cole", Role.REPORTER, enterprise=world.coal)
     world.cody = testing.user("cody", Role.REPORTER, enterprise=world.coal)
-    world.parkco = testing.enterprise("150203", name="园区小企业", park=world.park, above_scale=False)
+    world.parkco = testing.enterprise(
+        "150203", name="园区小企业", park=world.park, above_scale=False
+    )
     world.pam = testing.user("pam", Role.REPORTER, enterprise=world.parkco)
     world.lonely = testing.enterprise("150204", name="无人填报企业")  # no reporter account
     report(world.steel, FRI, actor=world.dave)
