@@ -117,6 +117,7 @@ class Receiver:
             self.hook(seen, number)
         if number <= self.slow:
             self.pause.wait(self.delay)
+        answer: dict[str, Any]
         if number <= self.failures and self.fail_with == "http":
             status, answer = 500, {"message": "server error"}
         elif number <= self.failures:
