@@ -38,6 +38,7 @@ def test_a_reporter_reads_the_inbox_on_a_phone(open_page: OpenPage, browser_erro
         )
     page = open_page(**PHONE)
     log_in(page, "dave")
+    page.wait_for_load_state("networkidle")
     expect(page.locator("#inbox-badge")).to_have_text("2")
     page.locator("#inbox-link").click()
     expect(page.locator(".inbox-item.unread")).to_have_count(2)
@@ -78,6 +79,7 @@ def test_mark_all_read_clears_the_count(open_page: OpenPage, browser_errors: lis
         publish(Kind.PROBLEM_ASSIGNED, recipients=[world.bob], title=f"诉求{n}", text="待办理")
     page = open_page(**PHONE)
     log_in(page, "bob")
+    page.wait_for_load_state("networkidle")  # the landing dashboard has fetched its charts
     page.goto("/inbox/")
     expect(page.locator("#inbox-badge")).to_have_text("3")
     with page.expect_navigation():
