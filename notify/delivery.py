@@ -32,10 +32,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
@@ -186,7 +187,34 @@ def _post_json(url: str, payload: dict, event: Event) -> None:
         raise SendError(f"errcode {str(errcode)[:20]}")
 
 
-def _send_email(delivery: Delivery) -> None:
+class Mailer:
+    """One SMTP connection for a batch of e-mails: opened for the first, closed at the end of
+    the batch or after a failure (a thousand reminders are not a thousand TLS handshakes)."""
+
+    def __init__(self) -> None:
+        self.connection: Any = None
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            if self.connection is None:
+                self.connection = get_connection(fail_silently=False)
+                self.connection.open()
+            message.connection = self.connection
+            message.send(fail_silently=False)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except (smtplib.SMTPException, OSError):
+                pass  # a connection that broke is gone either way
+
+
+def _send_email(delivery: Delivery, mailer: Mailer) -> None:
     user = delivery.user
     if user is None or not user.email or not user.is_active:
         raise SendError("the user has no e-mail address", permanent=True)
@@ -198,17 +226,23 @@ def _send_email(delivery: Delivery) -> None:
         headers={EVENT_HEADER: str(event.id)},
     )
     try:
-        message.send(fail_silently=False)
+        mailer.send(message)
     except (smtplib.SMTPException, OSError) as exc:
         # The exception's text may hold the address: only its kind is kept.
         raise SendError(f"SMTP {type(exc).__name__}") from None
 
 
-def send(delivery: Delivery) -> None:
+def send(delivery: Delivery, mailer: Mailer | None = None) -> None:
     """One attempt; raises SendError when it did not go through."""
     event = delivery.event
     if delivery.channel == Channel.EMAIL:
-        _send_email(delivery)
+        own = mailer is None
+        mailer = mailer or Mailer()
+        try:
+            _send_email(delivery, mailer)
+        finally:
+            if own:
+                mailer.close()
         return
     robot = delivery.robot
     assert robot is not None
@@ -336,10 +370,10 @@ def _release(deliveries: list[Delivery]) -> None:
         )
 
 
-def attempt(delivery: Delivery, now: datetime) -> bool:
+def attempt(delivery: Delivery, now: datetime, mailer: Mailer | None = None) -> bool:
     """Send one claimed delivery and record the outcome; True when it went through."""
     try:
-        send(delivery)
+        send(delivery, mailer)
     except SendError as exc:
         _mark_failed(delivery, exc, now)
         return False
@@ -361,9 +395,13 @@ def deliver_due(
     clock (tests); `stop` is asked before each send, and what is left is handed back."""
     clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
     claimed = claim(limit, clock())
-    for i, delivery in enumerate(claimed):
-        if stop is not None and stop():
-            _release(claimed[i:])
-            return i
-        attempt(delivery, clock())
+    mailer = Mailer()
+    try:
+        for i, delivery in enumerate(claimed):
+            if stop is not None and stop():
+                _release(claimed[i:])
+                return i
+            attempt(delivery, clock(), mailer)
+    finally:
+        mailer.close()
     return len(claimed)

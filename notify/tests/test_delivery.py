@@ -6,11 +6,13 @@ and what a stopped or killed worker leaves behind. Time moves by passing `now`, 
 import logging
 import random
 import re
+import smtplib
 from datetime import timedelta
 
+from django.core.mail.backends import locmem
 from django.utils import timezone
 
-from lib import masking
+from lib import masking, testing
 from notify import delivery
 from notify.delivery import backoff, claim, deliver_due
 from notify.models import Channel, Delivery, Kind, Robot
@@ -161,6 +163,46 @@ def test_email_carries_the_event_id(world, settings, mailoutbox):
     assert "http://127.0.0.1:8000/problems/1/" in mail.body
     assert mail.body.endswith(f"（编号 {e.id.hex[:12]}）")
     assert Delivery.objects.get().status == Delivery.Status.SENT
+
+
+class CountingBackend(locmem.EmailBackend):
+    """The test e-mail backend, counting connections; fails for the addresses in `refuse`."""
+
+    opened = 0
+    closed = 0
+    refuse: set[str] = set()
+
+    def open(self):
+        CountingBackend.opened += 1
+        return True
+
+    def close(self):
+        CountingBackend.closed += 1
+
+    def send_messages(self, messages):
+        if any(m.to[0] in CountingBackend.refuse for m in messages):
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return super().send_messages(messages)
+
+
+def test_a_batch_of_emails_shares_one_connection_and_a_failure_starts_a_new_one(
+    world, settings, mailoutbox
+):
+    settings.FUGONG_EMAIL = True
+    settings.EMAIL_BACKEND = "notify.tests.test_delivery.CountingBackend"
+    users = [testing.user(f"u{n}", "official", region_id="150200") for n in range(5)]
+    for u in users:
+        u.email = f"{u.username}@example.org"
+        u.save()
+    CountingBackend.opened = CountingBackend.closed = 0
+    CountingBackend.refuse = {"u2@example.org"}
+    publish(Kind.PROBLEM_ASSIGNED, recipients=users, title="t", text="x")
+    assert deliver_due(now=timezone.now()) == 5
+    assert (CountingBackend.opened, CountingBackend.closed) == (2, 2)
+    assert sorted(m.to[0] for m in mailoutbox) == [f"u{n}@example.org" for n in (0, 1, 3, 4)]
+    refused = Delivery.objects.get(status="pending")
+    assert refused.user == users[2] and refused.last_error == "SMTP SMTPServerDisconnected"
+    assert "u2@example.org" not in refused.last_error
 
 
 def test_an_address_removed_before_sending_fails_without_retrying(world, settings, mailoutbox):
