@@ -183,8 +183,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 FUGONG_EMAIL = bool(EMAIL_HOST) or DEBUG
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-else:
+elif DEBUG:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 # Links in e-mails and group messages point here.
 FUGONG_SITE_URL = os.getenv("FUGONG_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # A slow endpoint cannot hold the worker longer than this per request.

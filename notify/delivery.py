@@ -216,6 +216,8 @@ class Mailer:
 
 def _send_email(delivery: Delivery, mailer: Mailer) -> None:
     user = delivery.user
+    if not settings.FUGONG_EMAIL:
+        raise SendError("the site sends no e-mail (FUGONG_EMAIL_HOST is not set)", permanent=True)
     if user is None or not user.email or not user.is_active:
         raise SendError("the user has no e-mail address", permanent=True)
     event = delivery.event

@@ -215,6 +215,21 @@ def test_an_address_removed_before_sending_fails_without_retrying(world, setting
     deliver_due(now=timezone.now())
     d = Delivery.objects.get()
     assert d.status == Delivery.Status.FAILED and d.attempts == 1
+    assert d.last_error == "the user has no e-mail address"
+    assert not mailoutbox
+
+
+def test_email_waiting_when_the_site_stops_sending_email_is_given_up(world, settings, mailoutbox):
+    settings.FUGONG_EMAIL = True
+    world.bob.email = "bob@example.org"
+    world.bob.save()
+    event(world)
+    settings.FUGONG_EMAIL = False  # the SMTP host was removed and the worker restarted
+    deliver_due(now=timezone.now())
+    d = Delivery.objects.get()
+    assert d.status == Delivery.Status.FAILED and d.last_error.startswith(
+        "the site sends no e-mail"
+    )
     assert not mailoutbox
 
 
