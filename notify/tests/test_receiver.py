@@ -115,9 +115,9 @@ def test_a_slow_endpoint_times_out_is_retried_and_does_not_hold_up_reports(setti
     in_transaction: list[bool] = []
     real_send = delivery.send
 
-    def watched_send(d):
+    def watched_send(d, *args):
         in_transaction.append(connection.in_atomic_block)
-        return real_send(d)
+        return real_send(d, *args)
 
     with Receiver(slow=1, delay=5.0) as receiver:
         receiver.hook = lambda seen, number: arrived.set()
