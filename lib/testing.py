@@ -51,6 +51,25 @@ def subprocess_database_url() -> str | None:
     return None
 
 
+def end_sessions_of_killed_workers(keep: tuple[int, ...] = ()) -> None:
+    """After SIGKILLing a worker: PostgreSQL goes on with a statement the dead client had already
+    sent (even a COMMIT) until it notices the client is gone. End every other session on the
+    test database now, so what the worker had not finished never lands later (SQLite needs
+    nothing: the process held its own database)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        keep = (*keep, cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND NOT (pid = ANY(%s))",
+            [list(keep)],
+        )
+
+
 def uscc_for(region: str, n: int | None = None) -> str:
     n = next(_serial) if n is None else n
     return make_uscc(f"91{region}MA{n:07d}")

@@ -56,22 +56,6 @@ def worker() -> subprocess.Popen:
     )
 
 
-def end_sessions_of_dead_clients(keep: list[int]) -> None:
-    """PostgreSQL still runs, and commits, a statement a killed client had already sent (here
-    the worker's mark, waiting for the row lock). Ending the dead worker's server sessions
-    before the lock is released makes the kill land before the mark, the case under test."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        keep = [*keep, cursor.fetchone()[0]]
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND NOT (pid = ANY(%s))",
-            [keep],
-        )
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_between_send_and_mark_loses_nothing_and_repeats_the_same_id():
     testing.load_reference_once()  # after a flush
@@ -131,7 +115,8 @@ def test_a_worker_killed_between_send_and_mark_loses_nothing_and_repeats_the_sam
             assert alive, first.communicate()[0].decode(errors="replace")
         first.send_signal(signal.SIGKILL)  # it has its answer and cannot mark: killed here
         first.wait(10)
-        end_sessions_of_dead_clients(keep=ours)
+        # PostgreSQL would still run the mark the dead worker had sent, once the row is free.
+        testing.end_sessions_of_killed_workers(keep=tuple(ours))
         killed.set()
         first_output = first.communicate()[0].decode(errors="replace")
         deadline = time.monotonic() + 10

@@ -119,6 +119,7 @@ def test_killed_import_leaves_all_or_nothing_and_is_resumed():
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
+        testing.end_sessions_of_killed_workers()
         state = status_of(job)
         if state == ImportJob.Status.DONE:
             # It finished before the kill: a shorter window next time; this run is not a kill.
