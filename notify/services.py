@@ -136,8 +136,8 @@ def _store(events: list[Event]) -> list[Event]:
 
 
 def publish_many(drafts: Sequence[Draft], now: datetime | None = None) -> list[Event]:
-    """Store many events at once (a handful of queries whatever their number); drafts whose key
-    is already taken are skipped. Returns the events stored."""
+    """Store many events at once (a few reads, then inserts in batches: never a query per
+    event); drafts whose key is already taken are skipped. Returns the events stored."""
     now = now or timezone.now()
     for draft in drafts:
         _check(draft)
