@@ -27,13 +27,16 @@ def fast_password_hashing(settings):
 
 
 class _SecretsInLogs(logging.Handler):
-    """Collects log records that carry a phone number, a password, a token or a session id."""
+    """Collects log records that carry a phone number, a password, a token, a session id or a
+    group robot's secret or webhook token."""
 
     PATTERNS = [
         re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"),  # mainland mobile numbers
         re.compile(re.escape(testing.PASSWORD)),
         re.compile(r"\bfg_[A-Za-z0-9_-]{20,}"),  # API tokens
         re.compile(r"sessionid=\w+"),
+        re.compile(r"\bSEC[0-9a-fA-F]{32,}"),  # DingTalk signing secrets
+        re.compile(r"access_token=[\w-]{16,}|webhook/send\?key=[\w-]{8,}"),  # robot webhooks
     ]
 
     def __init__(self) -> None:

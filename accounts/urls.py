@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("me/", views.me, name="me"),
+    path("me/notifications/", views.notification_preferences, name="notifications"),
     path("me/tokens/", views.issue_token, name="issue_token"),
     path("me/tokens/<int:pk>/revoke/", views.revoke_token, name="revoke_token"),
     path("invite/<str:uscc>/", views.invite, name="invite"),

@@ -1,4 +1,5 @@
-"""Account pages: my page with API tokens, invitations for enterprise reporters."""
+"""Account pages: my page with API tokens and notification choices, invitations for enterprise
+reporters."""
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -12,22 +13,48 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.log import record
+from notify import services as notify_services
+from notify.forms import PreferencesForm
 
 from . import scope
 from .forms import InvitationForm
 from .models import ApiToken, Invitation, Role, User
 
 
-@login_required
-def me(request):
+def _me_page(request, preferences: PreferencesForm, status: int = 200):
     return render(
         request,
         "accounts/me.html",
         {
             "tokens": request.user.api_tokens.filter(revoked_at__isnull=True),
             "new_token": request.session.pop("new_token", None),
+            "preferences": preferences,
+            "email_enabled": notify_services.email_enabled(),
         },
+        status=status,
     )
+
+
+@login_required
+def me(request):
+    return _me_page(request, PreferencesForm(request.user))
+
+
+@login_required
+@require_POST
+def notification_preferences(request):
+    """The user's e-mail address and which kinds of event also come by e-mail."""
+    form = PreferencesForm(request.user, request.POST)
+    if not form.is_valid():
+        return _me_page(request, form, status=422)
+    notify_services.set_preferences(
+        request.user,
+        email=form.cleaned_data["email"],
+        kinds_on=form.cleaned_data["kinds"],
+        request=request,
+    )
+    messages.success(request, _("Your notification choices are saved."))
+    return redirect(reverse("accounts:me") + "#notifications")
 
 
 @login_required

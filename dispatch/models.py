@@ -412,7 +412,7 @@ class CountyRisk(models.Model):
 
 
 class Reminder(models.Model):
-    """An official asked a non-reporting enterprise to report (delivered once notifications exist)."""
+    """An official asked a non-reporting enterprise to report (notify.reminders delivers it)."""
 
     enterprise = models.ForeignKey(
         "registry.Enterprise", on_delete=models.CASCADE, related_name="reminders"

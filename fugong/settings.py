@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "dispatch",
     "stats",
     "problems",
+    "notify",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notify.context_processors.inbox",
             ],
         },
     }
@@ -174,6 +176,32 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FUGONG_ATTACHMENT_MAX_BYTES = envint("FUGONG_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))
 FUGONG_PROBLEM_DEADLINE_TIME = os.getenv("FUGONG_PROBLEM_DEADLINE_TIME", "18:00")
 FUGONG_PROBLEM_CLOSE_AFTER_WORKDAYS = envint("FUGONG_PROBLEM_CLOSE_AFTER_WORKDAYS", "5")
+# Notifications (notify/). E-mail goes out over SMTP when FUGONG_EMAIL_HOST is set; without a
+# host, a development server (FUGONG_DEBUG) prints mails on the worker's console and a
+# production one makes no e-mail deliveries at all (the in-app inbox always works).
+EMAIL_HOST = os.getenv("FUGONG_EMAIL_HOST", "")
+EMAIL_PORT = envint("FUGONG_EMAIL_PORT", "587")
+EMAIL_HOST_USER = os.getenv("FUGONG_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("FUGONG_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = envbool("FUGONG_EMAIL_USE_TLS", "True")
+DEFAULT_FROM_EMAIL = os.getenv("FUGONG_EMAIL_FROM", "fugong@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+FUGONG_EMAIL = bool(EMAIL_HOST) or DEBUG
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+# Links in e-mails and group messages point here.
+FUGONG_SITE_URL = os.getenv("FUGONG_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A slow endpoint cannot hold the worker longer than this per request.
+FUGONG_NOTIFY_TIMEOUT_SECONDS = envint("FUGONG_NOTIFY_TIMEOUT_SECONDS", "5")
+EMAIL_TIMEOUT = FUGONG_NOTIFY_TIMEOUT_SECONDS
+# Retries back off from 1 minute to 1 hour; after this many attempts a delivery is given up.
+FUGONG_NOTIFY_MAX_ATTEMPTS = envint("FUGONG_NOTIFY_MAX_ATTEMPTS", "24")
+# DingTalk and WeCom accept 20 messages a minute per robot.
+FUGONG_ROBOT_RATE_PER_MINUTE = envint("FUGONG_ROBOT_RATE_PER_MINUTE", "20")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

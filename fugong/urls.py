@@ -28,6 +28,7 @@ urlpatterns = [
     path("dispatch/", include("dispatch.urls")),
     path("stats/", include("stats.urls")),
     path("problems/", include("problems.urls")),
+    path("inbox/", include("notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

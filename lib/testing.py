@@ -11,6 +11,9 @@ The world, in Inner Mongolia (150000):
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import count
+from pathlib import Path
+
+from django.conf import settings
 
 from accounts.models import Role, User
 from industries.loader import load_industries
@@ -36,6 +39,37 @@ def load_reference_once() -> None:
         load_regions()
     if not Industry.objects.exists():
         load_industries()
+
+
+def subprocess_database_url() -> str | None:
+    """The test database (not the development one) as a DATABASE_URL for a worker process the
+    test starts; None for an engine a subprocess cannot share."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] in ("django.db.backends.sqlite3", "lib.sqlite"):
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    if db["ENGINE"].endswith("postgresql"):
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+        return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return None
+
+
+def end_sessions_of_killed_workers(keep: tuple[int, ...] = ()) -> None:
+    """After SIGKILLing a worker: PostgreSQL goes on with a statement the dead client had already
+    sent (even a COMMIT) until it notices the client is gone. End every other session on the
+    test database now, so what the worker had not finished never lands later (SQLite needs
+    nothing: the process held its own database)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        keep = (*keep, cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND NOT (pid = ANY(%s))",
+            [list(keep)],
+        )
 
 
 def uscc_for(region: str, n: int | None = None) -> str:

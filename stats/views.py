@@ -395,8 +395,8 @@ def remind(request):
     enterprises = [d.enterprise for d in duties]
     made = actions.remind(actor=request.user, enterprises=enterprises, day=ask.day, request=request)
     note = ngettext(
-        "%(n)d reminder recorded — it will be delivered once notifications exist.",
-        "%(n)d reminders recorded — they will be delivered once notifications exist.",
+        "%(n)d reminder recorded — it reaches the enterprise's reporters within minutes.",
+        "%(n)d reminders recorded — they reach the enterprises' reporters within minutes.",
         made,
     ) % {"n": made}
     if made < len(enterprises):

@@ -205,3 +205,29 @@ def _upload(name: str, data: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+@pytest.mark.parametrize("username", sorted(VISIBLE))
+def test_inbox_endpoints_for_every_role(world, username):
+    """An inbox holds only its owner's items: anyone else's is 404 on the page and the API, and
+    reading it changes nothing."""
+    from notify.models import InboxItem, Kind
+    from notify.services import publish
+
+    items = {}
+    for name, u in world.users().items():
+        event = publish(Kind.REPORT_REMINDER, recipients=[u], title=f"给{name}", text="x")
+        items[name] = InboxItem.objects.get(event=event)
+    user = world.users()[username]
+    api = Client(**bearer(user))
+    web = Client()
+    web.force_login(user)
+    listed = {i["id"] for i in api.get("/api/v1/inbox").json()["items"]}
+    assert listed == {items[username].pk}
+    for name, item in items.items():
+        mine = name == username
+        assert api.post(f"/api/v1/inbox/{item.pk}/read").status_code == (200 if mine else 404)
+        assert web.get(f"/inbox/{item.pk}/open/").status_code == (302 if mine else 404)
+        assert web.post(f"/inbox/{item.pk}/read/").status_code == (302 if mine else 404)
+    read = set(InboxItem.objects.filter(read_at__isnull=False).values_list("pk", flat=True))
+    assert read == {items[username].pk}

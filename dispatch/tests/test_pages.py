@@ -259,8 +259,9 @@ def test_my_reports_lists_the_last_30(world, django_assert_num_queries):
         if n != 34:  # 2020-01-18 has no report
             report(world.steel, FRI - timedelta(days=n), staff_on_site=n)
     dave = client_for(world.dave)
-    # session, user, enterprise, 30 reports, lock, cut-off, duty, emergency, workday, session save
-    with django_assert_num_queries(12):
+    # session, user, enterprise, 30 reports, lock, cut-off, duty, emergency, workday, unread
+    # inbox items, session save
+    with django_assert_num_queries(13):
         page = get(dave, "/dispatch/report/").content.decode()
     recent = page[page.index('id="recent"') :]
     assert recent.count("<tr") == 31  # the header and 30 reports
@@ -304,8 +305,9 @@ def test_park_list_query_count_is_flat(world, django_assert_num_queries):
         if n % 2:
             report(e, FRI)
     erin = client_for(world.erin)
-    # session, user, enterprises with duties, their reports, cut-off, session save (3)
-    with django_assert_num_queries(8):
+    # session, user, enterprises with duties, their reports, cut-off, unread inbox items,
+    # session save (3)
+    with django_assert_num_queries(9):
         page = get(erin, "/dispatch/report/").content.decode()
     assert "15 of 31 enterprises reported" in page
     assert page.count('class="missing"') == 16 and page.count('class="in"') == 15

@@ -1,7 +1,7 @@
 """RELIABILITY check 16: schemathesis against /api/v1/openapi.json.
 
 Schemathesis reads the API's own schema from the Django WSGI app and, for every operation of the
-reports, stats (and brief, once stats/brief.py exists), enterprises, imports and problems routers, sends at
+reports, stats (and brief, once stats/brief.py exists), enterprises, imports, problems and inbox routers, sends at
 least 100 generated requests (hypothesis: max_examples=100, no deadline) authenticated as an
 official over the whole test world. Path parameters are drawn half from the generator and half
 from objects that exist (an enterprise in scope and one out of it, a reported date, an import), and
@@ -39,13 +39,15 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import ApiToken
 from dispatch import calendar
 from fugong.wsgi import application
+from notify.models import InboxItem, Kind
+from notify.services import publish
 from registry import imports
 
 from .factories import BASE, report
 
 EXAMPLES = 100
 NEGATIVE_EXAMPLES = 50  # beyond the check; kept small so the suite stays fast
-TAGS = ("reports", "stats", "enterprises", "imports", "problems")
+TAGS = ("reports", "stats", "enterprises", "imports", "problems", "inbox")
 CONFORMANCE = [
     not_a_server_error,
     status_code_conformance,
@@ -141,12 +143,19 @@ def test_api_conforms_to_its_schema(world, keep_connection, tag):
             report(e, day, when=(day.year, day.month, day.day, 9, 0), staff_on_site=5 + back)
     job = imports.submit(actor=world.alice, data=b"uscc,name\n", filename="sheet.csv", dry_run=True)
     mine, theirs = _problems(world)
+    items = [
+        InboxItem.objects.get(
+            event=publish(Kind.REPORT_REMINDER, recipients=[u], title="t", text="x"), user=u
+        )
+        for u in (world.alice, world.bob)
+    ]
     known = {
         "uscc": [world.steel.uscc, world.coal.uscc],  # in alice's scope, and out of it
         "day": [(today - timedelta(days=1)).isoformat()],
         "job_id": [job.pk],
         "problem_id": [mine.pk, theirs.pk],  # in alice's scope, and out of it
         "attachment_id": [a.pk for a in (*mine.attachments.all(), *theirs.attachments.all())],
+        "item_id": [item.pk for item in items],  # alice's, and someone else's
     }
     _, token = ApiToken.issue(world.alice)
     auth = {"Authorization": f"Bearer {token}"}

@@ -40,14 +40,10 @@ COUNTIES = ("150203", "150204", "150102", "150205", "150206")
 
 def database_url() -> str:
     """The test database (not the development one) as a DATABASE_URL for a subprocess."""
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    if db["ENGINE"].endswith("postgresql"):
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-        return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-    pytest.skip(f"no subprocess URL for {db['ENGINE']}")
-    raise AssertionError("unreachable")
+    url = testing.subprocess_database_url()
+    if url is None:
+        pytest.skip(f"no subprocess URL for {settings.DATABASES['default']['ENGINE']}")
+    return url
 
 
 def worker() -> subprocess.Popen:
@@ -123,6 +119,7 @@ def test_killed_import_leaves_all_or_nothing_and_is_resumed():
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
+        testing.end_sessions_of_killed_workers()
         state = status_of(job)
         if state == ImportJob.Status.DONE:
             # It finished before the kill: a shorter window next time; this run is not a kill.
