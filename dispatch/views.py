@@ -14,6 +14,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -123,6 +125,33 @@ def _report_page(request, enterprise: Enterprise) -> HttpResponse:
     return redirect(_page_url(request, day))
 
 
+def _difficulty_problems(report: Report | None) -> list[dict[str, Any]]:
+    """Each difficulty ticked in the report: the problem already raised from it, or a link that
+    opens the problem form with the report and the category filled in."""
+    if report is None or not report.difficulties:
+        return []
+    from problems.models import Problem
+
+    raised: dict[str, Problem] = {}
+    for problem in Problem.objects.filter(report=report).order_by("-pk").only("pk", "category"):
+        raised[problem.category] = problem  # the first raised of a category wins
+    labels = dict(Difficulty.choices)
+    out = []
+    for code in report.difficulties:
+        if code not in labels:
+            continue
+        query = urlencode({"report": report.pk, "category": code})
+        out.append(
+            {
+                "code": code,
+                "label": labels[code],
+                "problem": raised.get(code),
+                "href": f"{reverse('problems:new')}?{query}",
+            }
+        )
+    return out
+
+
 def _no_change(request, enterprise: Enterprise, day: date) -> HttpResponse:
     if Report.objects.filter(enterprise=enterprise, date=day).exists():
         # A second press (or another tab) must not overwrite a report already in, or its correction.
@@ -217,6 +246,9 @@ def _render_form(
         "history": _history(current),
         "recent": recent,
         "own": request.user.role == Role.REPORTER,
+        "difficulty_problems": (
+            _difficulty_problems(current) if request.user.role == Role.REPORTER else []
+        ),
     }
     return render(request, "dispatch/report.html", context, status=status)
 

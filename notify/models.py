@@ -21,6 +21,10 @@ class Kind(models.TextChoices):
     PROBLEM_OVERDUE = "problem.overdue", _("a problem is overdue")
     PROBLEM_ANSWERED = "problem.answered", _("a problem is answered")
     PROBLEM_REOPENED = "problem.reopened", _("a problem is reopened")
+    PROBLEM_ESCALATED = "problem.escalated", _("a problem is escalated to my desk")
+    PROBLEM_TRANSFERRED = "problem.transferred", _("a problem is transferred to my desk")
+    PROBLEM_COMMENTED = "problem.commented", _("a comment on a problem")
+    PROBLEM_CONFIRMED = "problem.confirmed", _("an enterprise confirms an answer")
     REPORT_REMINDER = "report.reminder", _("a reminder to report")
     ROLLUP_CHECK = "system.rollup_check", _("the nightly figures check found a difference")
 

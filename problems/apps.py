@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ProblemsConfig(AppConfig):
     name = "problems"
     verbose_name = "problems"
+
+    def ready(self) -> None:
+        from . import notices
+
+        notices.connect()

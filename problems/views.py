@@ -93,6 +93,12 @@ def new(request):
         initial: dict[str, Any] = {"urgency": Urgency.NORMAL}
         if request.GET.get("enterprise") and not own:
             initial["enterprise"] = request.GET["enterprise"][:40]
+        # From a difficulty ticked in a report: the report (one of the enterprise's own) and
+        # the category come filled in.
+        if request.GET.get("report") in {str(r.pk) for r in reports}:
+            initial["report"] = request.GET["report"]
+        if request.GET.get("category") in Category.values:
+            initial["category"] = request.GET["category"]
         form = ProblemForm(initial=initial, reports=reports)
         return _render_new(request, form, enterprise)
     form = ProblemForm(request.POST, reports=reports)

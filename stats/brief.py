@@ -78,6 +78,7 @@ class Brief:
     reporting_day: bool
     figures: dict[str, Any]
     children: list[Row]
+    problems: str = ""  # the problem desk's sentence, once the region has problems
     paragraph: str = ""
     tables: list[Table] = field(default_factory=list)
 
@@ -126,6 +127,7 @@ def build(view: View, day: date, *, tables: bool = True) -> Brief:
             else []
         ),
     )
+    brief.problems = problem_sentence(view.prefix, day)
     brief.paragraph = paragraph(brief)
     if tables:
         brief.tables = _tables(view, day, brief.children)
@@ -166,10 +168,12 @@ def paragraph(brief: Brief) -> str:
         if brief.reporting_day
         else f"{brief.day.month}月{brief.day.day}日为非填报日，仅统计周调度企业。"
     )
+    problems = brief.problems + "。" if brief.problems else ""
     if not f["expected"] and not f["reported"]:
-        return f"{when}，{brief.place}暂无纳入调度的{brief.kinds}企业。{note}"
+        return f"{when}，{brief.place}暂无纳入调度的{brief.kinds}企业。{problems}{note}"
     if not f["reported"]:
-        return f"{when}，{subject}应报{numbers.enterprises(f['expected'])}，尚无企业填报。{note}"
+        expected = numbers.enterprises(f["expected"])
+        return f"{when}，{subject}应报{expected}，尚无企业填报。{problems}{note}"
     parts = [
         f"{when}，{subject}中复工复产企业达到{numbers.enterprises(f['resumed'])}，"
         f"复工率{numbers.percent(f['resumption_rate'])}"
@@ -191,8 +195,19 @@ def paragraph(brief: Brief) -> str:
     else:
         parts.append("无发热、疑似、确诊病例。")  # a zero report is an answer (零报告)
     parts.append(_extremes(brief.children))
+    parts.append(problems)
     parts.append(note)
     return "".join(parts)
+
+
+def problem_sentence(prefix: str, day: date) -> str:
+    """本日新增诉求N件，办结M件，满意率P% for the region's subtree, or "" where no problem has
+    been raised by that day (a region that does not use the problem desk gets no sentence)."""
+    from problems import metrics
+
+    if not metrics.problems_of(prefix).filter(created_at__lt=metrics.bounds(day, day)[1]).exists():
+        return ""
+    return metrics.brief_line(prefix.ljust(6, "0") if prefix else "", day)
 
 
 def _extremes(children: Sequence[Row]) -> str:

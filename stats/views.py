@@ -292,9 +292,36 @@ def dashboard(request):
         "locks": [(lock, actions.can_manage(request.user, lock.region)) for lock in locks],
         "can_lock": ask.region is not None and actions.can_manage(request.user, ask.region),
         "can_remind": can_remind(request.user),
+        "problems": problem_figures(request.user, ask),
         **_filter_choices(request, ask),
     }
     return render(request, "stats/dashboard.html", context)
+
+
+PROBLEM_DAYS = 30
+
+
+def problem_figures(user, ask: "Ask") -> dict[str, Any] | None:
+    """The problem desk's figures for the dashboard's region over the last 30 days to its date
+    (problems are by region only: the dashboard's industry, size, tag and park filters do not
+    narrow them). None for those who see no problems (associations)."""
+    if user.role == Role.ASSOCIATION and not scope.is_admin(user):
+        return None
+    from problems import metrics
+
+    start = ask.day - timedelta(days=PROBLEM_DAYS - 1)
+    f = metrics.figures(ask.view.prefix, start, ask.day)
+    return {
+        **f,
+        "start": start,
+        "rates": [
+            ("response", _("response rate"), _pct(f["response_rate"])),
+            ("resolution", _("resolution rate"), _pct(f["resolution_rate"])),
+            ("satisfaction", _("satisfaction rate"), _pct(f["satisfaction_rate"])),
+        ],
+        "href": f"{reverse('problems:metrics')}?"
+        + urlencode({"region": ask.code, "from": start.isoformat(), "to": ask.day.isoformat()}),
+    }
 
 
 @login_required
