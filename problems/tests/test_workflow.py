@@ -110,7 +110,7 @@ ILLEGAL = [
     (["accept", "answer"], "confirm", {"rating": 0}, "rating", "1 to 5"),
     (["accept", "answer"], "confirm", {"rating": 6}, "rating", "1 to 5"),
     (["accept", "answer"], "confirm", {"rating": None}, "rating", "1 to 5"),
-    (["accept", "answer"], "accept", {}, "action", "answered"),
+    (["accept", "answer"], "accept", {}, "action", "已答复"),
     (["accept", "answer"], "close", {"note": "企业不回复"}, "action", "working days"),
     ([], "transfer", {"department": "customs", "note": "x"}, "department", "no desk"),
     ([], "transfer", {"department": "human_resources", "note": "x"}, "department", "already"),

@@ -49,8 +49,9 @@ def reported(world):
 
 def test_province_paragraph(reported, django_assert_max_num_queries):
     # constant: the rollups by county, the figures and the calendar (queries.cadences asks it
-    # per query), whatever the number of enterprises
-    with django_assert_max_num_queries(16):
+    # per query), whatever the number of enterprises; one more asks whether the region has
+    # problems (a brief speaks of them only then)
+    with django_assert_max_num_queries(17):
         assert brief.text(PROVINCE, DAY) == PROVINCE_TEXT
 
 

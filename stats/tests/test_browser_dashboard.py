@@ -98,6 +98,7 @@ def test_official_sees_the_figures_drills_down_and_reminds(
     expect(page.locator("#breakdown-table")).to_contain_text("青山区")
 
     # Drill down to Qingshan, where textile has not reported.
+    page.wait_for_load_state("networkidle")
     page.locator("#breakdown-table a", has_text="青山区").click()
     expect(page).to_have_url(re.compile(r"region=150204"))
     expect(page.locator("#crumbs")).to_contain_text("包头市")
@@ -108,6 +109,7 @@ def test_official_sees_the_figures_drills_down_and_reminds(
     screenshot(page, "dashboard-county.png")
 
     # The not-reported list, and a reminder recorded for the enterprise.
+    page.wait_for_load_state("networkidle")  # leaving mid-request would abort its scripts
     page.locator("#not-reported-link").click()
     expect(page).to_have_url(re.compile(r"/stats/not-reported/\?region=150204"))
     row = page.locator(f"#nr-{world.textile.uscc}")

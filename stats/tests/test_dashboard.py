@@ -433,15 +433,16 @@ def test_query_counts_do_not_grow_with_enterprises(reported):
     assert after == before
     # and small: the pages read rollups, not reports. A third of a dashboard's queries ask the
     # calendar (stats.queries asks it for each figure); the trend asks it once per day shown.
-    assert max(v for (u, p), v in before.items() if "trend" not in p) <= 32
+    # One is the problem desk's figures (one aggregate; the median only once there are answers).
+    assert max(v for (u, p), v in before.items() if "trend" not in p) <= 33
     assert before[("bob", f"/stats/trend.json?{DAY}")] <= 70
 
 
 def test_dashboard_query_budget(reported, django_assert_max_num_queries):
     client = client_for(reported.bob)
-    with at(2020, 2, 21, 20), django_assert_max_num_queries(32):
+    with at(2020, 2, 21, 20), django_assert_max_num_queries(33):
         client.get(f"/stats/?{DAY}")
-    with at(2020, 2, 21, 20), django_assert_max_num_queries(32):
+    with at(2020, 2, 21, 20), django_assert_max_num_queries(33):
         client.get(f"/stats/?region=150203&{DAY}")
     with at(2020, 2, 21, 20), django_assert_max_num_queries(20):
         client.get(f"/stats/not-reported/?{DAY}")
