@@ -32,8 +32,8 @@ demo: install
 	@$(PY) manage.py migrate --noinput -v0
 	@$(PY) manage.py load_reference
 	@$(PY) manage.py load_demo
-	@echo "fugong is at http://127.0.0.1:8000  (Ctrl-C stops it; the worker runs beside it: imports, notifications, reminders)"
-	@$(PY) manage.py run_worker & WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	@echo "fugong is at http://127.0.0.1:8000  (Ctrl-C stops it; the worker runs beside it: imports, notifications, reminders, escalation)"
+	@FUGONG_DEBUG=$${FUGONG_DEBUG:-True} $(PY) manage.py run_worker & WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	  FUGONG_DEBUG=$${FUGONG_DEBUG:-True} $(PY) manage.py runserver 127.0.0.1:8000
 
 lint: install
