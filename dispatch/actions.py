@@ -2,7 +2,7 @@
 period locks, risk levels and reminders. Validated, atomic, versioned, audited, rolled up."""
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
@@ -269,18 +269,9 @@ def _write_rows(
     plan: list[tuple[Item, Outcome, Report | None, dict[str, Any], dict]] = []
     touched: dict[int, set[date]] = {}
     deltas: rollups.Deltas = {}
-    seen: set[tuple[int, date]] = set()
-    for item, outcome in zip(items, outcomes, strict=True):
+    for item, outcome, key in _admitted(items, outcomes, closed):
         e, given = item.enterprise, item.values
         day = given["date"]
-        if closed and (e.region_id, day) in closed:
-            outcome.errors = {"date": LOCKED}
-            continue
-        key = (e.pk, day)
-        if key in seen:
-            outcome.errors = {"date": TWICE}
-            continue
-        seen.add(key)
         values = {f: given[f] for f in STORED}
         report = existing.get(key)
         diff = validation.changes(_values_of(report), values) if report else {}
@@ -402,19 +393,10 @@ def _write_set(items: Sequence[Item], outcomes: Sequence[Outcome], context: _Con
     dumps = json.dumps
     rows: list[list[Any]] = []  # _STAGED, the new ones' ids still to come
     new: list[tuple[Outcome, list[Any]]] = []
-    seen: set[tuple[int, date]] = set()
     none = (None,) * len(_OLD)
-    for item, outcome in zip(items, outcomes, strict=True):
+    for item, outcome, key in _admitted(items, outcomes, closed):
         e, given = item.enterprise, item.values
         day = given["date"]
-        if closed and (e.region_id, day) in closed:
-            outcome.errors = {"date": LOCKED}
-            continue
-        key = (e.pk, day)
-        if key in seen:
-            outcome.errors = {"date": TWICE}
-            continue
-        seen.add(key)
         values = [given[f] for f in STORED]
         old = existing.get(key)
         if old is None:
@@ -499,6 +481,25 @@ def _write_set(items: Sequence[Item], outcomes: Sequence[Outcome], context: _Con
 
 DUTY_FIELDS = tuple(f.attname for f in Duty._meta.concrete_fields)
 _CADENCE = DUTY_FIELDS.index("cadence")
+
+
+def _admitted(
+    items: Sequence[Item], outcomes: Sequence[Outcome], closed: set[tuple[str, date]]
+) -> Iterator[tuple[Item, Outcome, tuple[int, date]]]:
+    """The rows a write goes on with, keyed (enterprise id, date): a row for a locked period, or
+    a second row for the same enterprise and date, gets its reason and is left out."""
+    seen: set[tuple[int, date]] = set()
+    for item, outcome in zip(items, outcomes, strict=True):
+        day = item.values["date"]
+        if closed and (item.enterprise.region_id, day) in closed:
+            outcome.errors = {"date": LOCKED}
+            continue
+        key = (item.enterprise.pk, day)
+        if key in seen:
+            outcome.errors = {"date": TWICE}
+            continue
+        seen.add(key)
+        yield item, outcome, key
 
 
 def _locked_duty_rows(ids: list[int]) -> dict[int, tuple]:

@@ -8,6 +8,9 @@ The world, in Inner Mongolia (150000):
   (association, divisions 31 and 14), grace (handler, Baotou), root (administrator).
 """
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import count
@@ -51,6 +54,29 @@ def subprocess_database_url() -> str | None:
         auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
         return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
     return None
+
+
+def worker_process(**env: str) -> subprocess.Popen:
+    """`manage.py run_worker --once` in a process of its own on the test database (skips the
+    test where the engine cannot be shared), with `env` added to its environment; its output
+    (stdout and stderr together) is piped back."""
+    import pytest
+
+    url = subprocess_database_url()
+    if url is None:
+        pytest.skip(f"no subprocess URL for {settings.DATABASES['default']['ENGINE']}")
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker", "--once"],
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DATABASE_URL": url,
+            "DJANGO_SETTINGS_MODULE": "fugong.settings",
+            **env,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def end_sessions_of_killed_workers(keep: tuple[int, ...] = ()) -> None:

@@ -8,25 +8,18 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dispatch.models import Difficulty
 
-class Category(models.TextChoices):
-    """What a problem is about (seeds 001 and 003); the values match dispatch's difficulties."""
-
-    LABOUR = "labour", _("labour 用工")
-    RAW_MATERIALS = "raw_materials", _("raw materials 原材料")
-    ENERGY = "energy", _("energy 能源")
-    FUNDS = "funds", _("funds and financing 资金")
-    TRANSPORT = "transport", _("transport 运输")
-    WAREHOUSING = "warehousing", _("warehousing 仓储")
-    DELIVERY = "delivery", _("delivery 交付")
-    CUSTOMS = "customs", _("customs 通关")
-    APPROVALS = "approvals", _("approvals 审批")
-    BACKLOG = "backlog", _("product backlog 产品积压")
-    QUALIFICATION = "qualification", _("qualification 资质")
-    INSPECTION = "inspection", _("product inspection 产品送检")
-    PREVENTION_SUPPLIES = "prevention_supplies", _("prevention supplies 防疫物资")
-    POLICY = "policy", _("policy consultation 政策咨询")
-    OTHER = "other", _("other 其他")
+# What a problem is about (seeds 001 and 003): a report's difficulties, whose values it shares so
+# that a ticked difficulty becomes a problem of the same category, and policy consultation.
+Category = models.TextChoices(  # type: ignore[call-overload]  # (value, label) pairs: stubs lag
+    "Category",
+    [(d.name, (d.value, d.label)) for d in Difficulty if d != Difficulty.OTHER]
+    + [
+        ("POLICY", ("policy", _("policy consultation 政策咨询"))),
+        ("OTHER", (Difficulty.OTHER.value, Difficulty.OTHER.label)),
+    ],
+)
 
 
 class Urgency(models.TextChoices):

@@ -11,14 +11,11 @@ the payloads nor the workers' output holds a phone number, the secret or the acc
 The lease is shortened for the workers through FUGONG_NOTIFY_LEASE_SECONDS.
 """
 
-import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -31,28 +28,13 @@ from notify.services import publish
 from .receiver import Receiver, Seen
 from .test_delivery import SECRET
 
-ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 2
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 def worker() -> subprocess.Popen:
-    url = testing.subprocess_database_url()
-    if url is None:
-        pytest.skip("the worker process cannot share this test database")
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "fugong.settings",
-        "FUGONG_NOTIFY_LEASE_SECONDS": str(LEASE_SECONDS),
-        "FUGONG_LOG_LEVEL": "INFO",
-    }
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker", "--once"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    return testing.worker_process(
+        FUGONG_NOTIFY_LEASE_SECONDS=str(LEASE_SECONDS), FUGONG_LOG_LEVEL="INFO"
     )
 
 

@@ -15,13 +15,10 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -31,35 +28,14 @@ from lib import testing
 from registry import imports
 from registry.models import Enterprise, EnterpriseChange, EnterpriseTag, ImportJob
 
-ROOT = Path(__file__).resolve().parents[2]
 RUNS = int(os.getenv("FUGONG_KILLED_IMPORT_RUNS", "5"))
 ROWS = 2000
 LEASE_SECONDS = 1  # the worker adds a second per 500 rows while it writes
 COUNTIES = ("150203", "150204", "150102", "150205", "150206")
 
 
-def database_url() -> str:
-    """The test database (not the development one) as a DATABASE_URL for a subprocess."""
-    url = testing.subprocess_database_url()
-    if url is None:
-        pytest.skip(f"no subprocess URL for {settings.DATABASES['default']['ENGINE']}")
-    return url
-
-
 def worker() -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "DJANGO_SETTINGS_MODULE": "fugong.settings",
-        "FUGONG_IMPORT_LEASE_SECONDS": str(LEASE_SECONDS),
-    }
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker", "--once"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    return testing.worker_process(FUGONG_IMPORT_LEASE_SECONDS=str(LEASE_SECONDS))
 
 
 def sheet(run: int) -> tuple[bytes, list[str]]:
