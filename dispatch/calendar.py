@@ -3,17 +3,26 @@ period is on; the report for a date is on time when it arrives by that date's cu
 
 from datetime import date, datetime, time
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from lib.rawrows import Reader
 from workdays.calendar import is_workday
 
 from .models import EmergencyPeriod, Settings
 
+_SETTINGS = Reader(Settings, ["id", "cutoff"])
+
 
 def settings_row() -> Settings:
-    row = Settings.objects.first()
-    return row if row is not None else Settings(cutoff=time(17, 0))
+    """The one settings row (read on every report: its query as text, not compiled each time)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_SETTINGS.select()} FROM {Settings._meta.db_table} ORDER BY id LIMIT 1"  # noqa: S608
+        )
+        row = cursor.fetchone()
+    return _SETTINGS.build(row) if row is not None else Settings(cutoff=time(17, 0))
 
 
 def in_emergency(day: date) -> bool:

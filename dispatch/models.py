@@ -234,9 +234,8 @@ class IdempotencyKey(models.Model):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)  # SHA-256 of method, path and body
     created_at = models.DateTimeField(auto_now_add=True)
-    done = models.BooleanField(default=False)
-    status_code = models.PositiveSmallIntegerField(null=True)
-    body = models.JSONField(null=True)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
 
     class Meta:
         ordering = ["-created_at"]

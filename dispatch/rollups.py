@@ -133,7 +133,10 @@ def _upsert(table: str, keys: tuple[str, ...], measures: tuple[str, ...], rows: 
     placeholders = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {table} ({quoted}) VALUES ({placeholders}) {conflict}"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if len(params) == 1:  # one report's row: executemany's set-up costs more than the row
+            cursor.execute(sql, params[0])
+        else:
+            cursor.executemany(sql, params)
 
 
 def _upsert_copy(

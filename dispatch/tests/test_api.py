@@ -4,12 +4,13 @@ import threading
 from datetime import date
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ApiToken
 from audit.models import AuditEvent
+from dispatch import actions
 from dispatch.models import IdempotencyKey, Report, ReportVersion
 from stats import queries
 
@@ -106,17 +107,17 @@ def test_replay_returns_the_first_answer_and_counts_once(world):
 
 
 def test_one_report_costs_a_fixed_number_of_queries(world):
-    """A new report with an Idempotency-Key: token; the key's claim (its own transaction, so a
-    concurrent request sees it); the enterprise in scope, settings, duty lock, period locks,
-    existing report, report, version, two rollup upserts, audit row, the key's answer. Inside
-    the test's transaction each of the two transactions is a savepoint and its release."""
+    """A new report with an Idempotency-Key: token; in one transaction (inside the test's, a
+    savepoint and its release) the key's earlier answer (with its lock, on PostgreSQL), the enterprise in scope,
+    settings, duty lock, period locks, existing report, report, version, two rollup upserts,
+    audit row, the key's answer."""
     dave = client_for(world.dave)
     with at(2020, 2, 21, 10):
         assert dave.get("/api/v1/reports").status_code == 200  # the token's first use is noted
     with CaptureQueriesContext(connection) as done:
         r = post(dave, "/api/v1/reports", body(world.steel), key="k-count")
     assert r.status_code == 201
-    assert len(done.captured_queries) == 17, [q["sql"][:60] for q in done.captured_queries]
+    assert len(done.captured_queries) == 15, [q["sql"][:60] for q in done.captured_queries]
 
 
 def test_same_key_with_another_body_is_422(world):
@@ -127,25 +128,76 @@ def test_same_key_with_another_body_is_422(world):
     assert Report.objects.get().staff_on_site == 10
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the advisory lock is PostgreSQL's")
 def test_key_still_running_is_409(world):
-    IdempotencyKey.objects.create(user=world.dave, key="k-3", fingerprint="x")
+    """A request whose key another transaction holds (PostgreSQL: its advisory lock) is told 409
+    at once and writes nothing; once that transaction ends, the same request runs."""
+    from lib.idempotency import lock_id
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id(world.dave.pk, "k-3")])
+            held.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        dave = client_for(world.dave)
+        r = post(dave, "/api/v1/reports", body(world.steel), key="k-3")
+        assert r.status_code == 409 and r.json()["detail"][0]["type"] == "idempotency_in_progress"
+        assert not Report.objects.exists() and not IdempotencyKey.objects.exists()
+    finally:
+        release.set()
+        holder.join()
+    assert post(dave, "/api/v1/reports", body(world.steel), key="k-3").status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite writers never overlap")
+def test_key_stored_by_another_during_the_write_is_409_and_keeps_nothing(world, monkeypatch):
+    """The race the lock's snapshot leaves open: another transaction stores the same key while
+    this request writes. The key's unique constraint refuses ours; the report goes with it."""
+    real = actions.submit
+
+    def racing(**kwargs):
+        def other() -> None:
+            IdempotencyKey.objects.create(
+                user=world.dave, key="k-5", fingerprint="f", status_code=201, body={}
+            )
+            connection.close()
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        return real(**kwargs)
+
+    monkeypatch.setattr("dispatch.actions.submit", racing)
+    r = post(client_for(world.dave), "/api/v1/reports", body(world.steel), key="k-5")
+    assert r.status_code == 409 and r.json()["detail"][0]["type"] == "idempotency_in_progress"
+    assert not Report.objects.exists() and not ReportVersion.objects.exists()
+    assert IdempotencyKey.objects.get().fingerprint == "f"
+
+
+def test_a_failed_request_keeps_no_key(world, monkeypatch):
+    """An error inside the write rolls back the key with it: the same request runs afresh."""
     dave = client_for(world.dave)
-    # the fingerprint differs, so make it match the request we send
-    from lib.idempotency import fingerprint
 
-    class Fake:
-        method = "POST"
-        path = "/api/v1/reports"
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
 
-    import json
-
-    payload = body(world.steel)
-    fake = Fake()
-    fake.body = json.dumps(payload).encode()  # type: ignore[attr-defined]
-    IdempotencyKey.objects.filter(key="k-3").update(fingerprint=fingerprint(fake))
-    r = post(dave, "/api/v1/reports", payload, key="k-3")
-    assert r.status_code == 409
-    assert not Report.objects.exists()
+    monkeypatch.setattr("dispatch.actions.submit", broken)
+    dave.raise_request_exception = False
+    assert post(dave, "/api/v1/reports", body(world.steel), key="k-4").status_code == 500
+    assert not IdempotencyKey.objects.exists()
+    monkeypatch.undo()
+    assert post(dave, "/api/v1/reports", body(world.steel), key="k-4").status_code == 201
+    assert IdempotencyKey.objects.get().status_code == 201
 
 
 def test_rejected_answer_is_replayed_and_keys_are_per_user(world):
