@@ -116,19 +116,36 @@ class ApiToken(models.Model):
         return token, raw
 
     @classmethod
-    def find(cls, raw: str) -> "ApiToken | None":
-        """The live token with this value, its user attached (active users only). One
-        statement written once: the ORM would build the same join on every API request."""
+    def find(cls, raw: str, *, note_use: bool = False) -> "ApiToken | None":
+        """The live token with this value, its user attached (active users only). With
+        `note_use`, its last use is set to now when the one recorded is older than NOTE_EVERY
+        (coarse on purpose: one write per token every few minutes, not per request). Written
+        once as text: the ORM would build the same join on every API request; on PostgreSQL
+        the look and the note are one statement."""
+        now = timezone.now()
         token_reader, user_reader = _readers()
+        noting = note_use and connection.vendor == "postgresql"
         with connection.cursor() as cursor:
-            cursor.execute(_find_sql(), [_digest(raw)])
+            if noting:
+                digest = _digest(raw)
+                cursor.execute(_find_and_note_sql(), [digest, now, digest, now - NOTE_EVERY])
+            else:
+                cursor.execute(_find_sql(), [_digest(raw)])
             row = cursor.fetchone()
         if row is None:
             return None
         n = len(token_reader.fields)
         token = token_reader.build(row[:n])
         token._state.fields_cache["user"] = user_reader.build(row[n:])
+        stale = token.last_used_at is None or token.last_used_at < now - NOTE_EVERY
+        if note_use and stale:
+            if not noting:
+                cls.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
         return token
+
+
+NOTE_EVERY = timedelta(minutes=5)
 
 
 @functools.cache
@@ -145,6 +162,19 @@ def _find_sql() -> str:
         f"SELECT {token_reader.select('t')}, {user_reader.select('u')} "  # noqa: S608
         f"FROM {q(ApiToken._meta.db_table)} t JOIN {q(User._meta.db_table)} u "
         "ON u.id = t.user_id WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active"
+    )
+
+
+@functools.cache
+def _find_and_note_sql() -> str:
+    """PostgreSQL: _find_sql, and in the same statement the token's last use noted when stale
+    (the row read is the one before the update)."""
+    table = connection.ops.quote_name(ApiToken._meta.db_table)
+    return (
+        f"WITH found AS ({_find_sql()}), noted AS (UPDATE {table} SET last_used_at = %s "  # noqa: S608
+        "WHERE digest = %s AND EXISTS (SELECT FROM found) "
+        "AND (last_used_at IS NULL OR last_used_at < %s)) "
+        "SELECT * FROM found"
     )
 
 
