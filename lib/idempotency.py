@@ -3,17 +3,19 @@ key is stored in the same transaction as the write and replayed for the same key
 a different request is refused (422); a key whose first request is still running gets 409.
 
 One transaction per request, not a claim committed ahead of the write: the key is held while the
-write runs by a lock that ends with the transaction. On PostgreSQL that is a transaction-scoped
-advisory lock on the key, tried without waiting (so a concurrent request with the same key is told
-409 at once); on SQLite every write transaction begins IMMEDIATE and holds the database's one
-write lock, so a concurrent request waits for the first and then replays its answer. A request
-whose process dies leaves nothing behind: its transaction, key and all, is rolled back.
+write runs, and a concurrent request with the same key is told 409 at once. On PostgreSQL the hold
+is a transaction-scoped advisory lock on the key, tried without waiting. On SQLite, whose writers
+take turns at the database's one write lock and whose server is one process, it is the process's
+set of keys in flight (a request from another process waits its turn and gets the replay). A
+request whose process dies leaves nothing behind: its transaction, key and all, is rolled back.
 """
 
 import functools
 import hashlib
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -54,10 +56,40 @@ def run(request, compute: Callable[[], tuple[int, Any]]) -> Status:
         return Status(status, body)
     if len(key) > MAX_KEY:
         return _error(422, HEADER, f"at most {MAX_KEY} characters", "value_error")
+    user_id = request.user.pk
+    if connection.vendor == "postgresql":
+        return _run(request, compute, user_id, key)
+    with _in_flight(user_id, key) as held:
+        if not held:
+            return _error(409, HEADER, RUNNING, "idempotency_in_progress")
+        return _run(request, compute, user_id, key)
+
+
+_flying: set[tuple[int, str]] = set()
+_flying_lock = threading.Lock()
+
+
+@contextmanager
+def _in_flight(user_id: int, key: str) -> Iterator[bool]:
+    """Hold a key in this process while its request runs; False if another request holds it."""
+    with _flying_lock:
+        if (user_id, key) in _flying:
+            held = False
+        else:
+            _flying.add((user_id, key))
+            held = True
+    try:
+        yield held
+    finally:
+        if held:
+            with _flying_lock:
+                _flying.discard((user_id, key))
+
+
+def _run(request, compute: Callable[[], tuple[int, Any]], user_id: int, key: str) -> Status:
     from dispatch.models import IdempotencyKey
 
     table = IdempotencyKey._meta.db_table
-    user_id = request.user.pk
     fp = fingerprint(request)
     with transaction.atomic():
         with connection.cursor() as cursor:

@@ -4,7 +4,7 @@ import threading
 from datetime import date
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -129,33 +129,43 @@ def test_same_key_with_another_body_is_422(world):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the advisory lock is PostgreSQL's")
-def test_key_still_running_is_409(world):
-    """A request whose key another transaction holds (PostgreSQL: its advisory lock) is told 409
-    at once and writes nothing; once that transaction ends, the same request runs."""
-    from lib.idempotency import lock_id
+def test_key_still_running_is_409(world, monkeypatch):
+    """RELIABILITY 2: while a request runs (held inside its write), another with its key is told
+    409 at once and writes nothing; once the first has answered, the same request replays it."""
+    real = actions.submit
+    inside, release = threading.Event(), threading.Event()
+    first: list = []
 
-    held, release = threading.Event(), threading.Event()
+    def slow(**kwargs):
+        inside.set()
+        assert release.wait(10)
+        return real(**kwargs)
 
-    def hold() -> None:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id(world.dave.pk, "k-3")])
-            held.set()
-            release.wait(10)
+    # Both tokens used once beforehand: noting a first use is a write, which on SQLite would
+    # wait for the first request's transaction.
+    dave, other = client_for(world.dave), client_for(world.dave)
+    for c in (dave, other):
+        with at(2020, 2, 21, 10):
+            assert c.get("/api/v1/reports").status_code == 200
+    monkeypatch.setattr("dispatch.actions.submit", slow)
+
+    def send_first() -> None:
+        first.append(post(other, "/api/v1/reports", body(world.steel), key="k-3"))
         connection.close()
 
-    holder = threading.Thread(target=hold)
-    holder.start()
+    thread = threading.Thread(target=send_first)
+    thread.start()
     try:
-        assert held.wait(10)
-        dave = client_for(world.dave)
+        assert inside.wait(10)
         r = post(dave, "/api/v1/reports", body(world.steel), key="k-3")
         assert r.status_code == 409 and r.json()["detail"][0]["type"] == "idempotency_in_progress"
-        assert not Report.objects.exists() and not IdempotencyKey.objects.exists()
     finally:
         release.set()
-        holder.join()
-    assert post(dave, "/api/v1/reports", body(world.steel), key="k-3").status_code == 201
+        thread.join()
+    assert first[0].status_code == 201
+    again = post(dave, "/api/v1/reports", body(world.steel), key="k-3")
+    assert again.status_code == 200 and again.json() == first[0].json()
+    assert Report.objects.count() == 1 and ReportVersion.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
