@@ -13,7 +13,10 @@ FUGONG_BENCH_SECONDS (default 10) to each target in turn:
 - reports: POST /api/v1/reports, each for a distinct (enterprise, date), a valid body, an
   Idempotency-Key, and the bearer token of that enterprise's own reporter.
 
-Printed: requests/s, p50 and p99 latency, errors, and the reports' share of the bare rate.
+Printed: requests/s, p50 and p99 latency, errors, and the reports' share of the bare rate; then
+the floor under both: the SQL statements of one report, captured from a real request and
+replayed through psycopg alone (no Django, each replay rolled back), beside the bare view's one
+INSERT, with the server's CPU time per replay where the server runs on this machine.
 """
 
 import json
@@ -81,6 +84,61 @@ def setup(n: int, tokens_path: str) -> dict:
             f,
         )
     return {"enterprises": n}
+
+
+def floor(tokens_path: str, replays: int = 1000) -> dict:
+    """The statements of one report (a real request, captured), and the cost of replaying them."""
+    common.setup_django()
+    import psycopg
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.bare_urls import TABLE
+
+    person = json.load(open(tokens_path))[0]
+    headers = {"Authorization": f"Bearer {person['token']}", "Idempotency-Key": "floor"}
+    payload = json.dumps(body(person["uscc"], person["headcount"], DAYS[-1], 1))
+    settings.ALLOWED_HOSTS = ["*"]
+    # Captured inside a transaction rolled back afterwards, so each replay finds what it found.
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        answer = Client().post(
+            "/api/v1/reports", payload, content_type="application/json", headers=headers
+        )
+        transaction.set_rollback(True)
+    if answer.status_code != 201:
+        raise SystemExit(f"the captured request answered {answer.status_code}")
+    skip = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
+    statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(skip)]
+    bare = [f"INSERT INTO {TABLE} (enterprise, date, body) VALUES ('x', '2020-02-28', '{{}}')"]  # noqa: S608
+    out: dict = {"statements": len(statements)}
+    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+        for name, sqls in (("reports", statements), ("bare", bare)):
+            server = _cpu_of(pid)
+            started = time.perf_counter()
+            for _ in range(replays):
+                with conn.transaction(force_rollback=True):
+                    for sql in sqls:
+                        conn.execute(sql)  # literal SQL, values in it
+            out[name] = {
+                "ms": (time.perf_counter() - started) / replays * 1000,
+                "server_ms": (
+                    None if server is None else (_cpu_of(pid) - server) / replays * 1000  # type: ignore[operator]
+                ),
+            }
+    return out
+
+
+def _cpu_of(pid: int) -> float | None:
+    """A local process's CPU seconds (user + system), or None when it is not on this machine."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def body(uscc: str, headcount: int, day: date, k: int) -> dict:
@@ -233,6 +291,15 @@ def main() -> None:
         results = {
             kind: load(kind, port, clients, seconds, tokens_path) for kind in ("bare", "reports")
         }
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        server = None
+        floors = common.run_worker(
+            "bench.report_api",
+            ["floor", tokens_path],
+            url,
+            DJANGO_SETTINGS_MODULE="bench.bare_settings",
+        )
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
@@ -250,6 +317,14 @@ def main() -> None:
             f"  {what:<34}{r['rps']:>9,.0f}{r['p50']:>7.1f} ms{r['p99']:>7.1f} ms"
             f"{r['errors']:>8}{r['rps'] / bare:>8.0%}"
         )
+    print(
+        f"  floor: one report's {floors['statements']} SQL statements replayed through psycopg "
+        "alone (no Django), against the bare view's INSERT:"
+    )
+    for kind, what in (("bare", "bare view's INSERT"), ("reports", "one report's statements")):
+        f = floors[kind]
+        cpu = "" if f["server_ms"] is None else f", server CPU {f['server_ms']:.2f} ms"
+        print(f"    {what:<32}{f['ms']:>7.2f} ms per request{cpu}")
     if any(r["errors"] for r in results.values()):
         print(f"  statuses: { {k: r['statuses'] for k, r in results.items()} }")
 
@@ -257,5 +332,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "setup":
         print(json.dumps(setup(int(sys.argv[2]), sys.argv[3])))
+    elif len(sys.argv) > 1 and sys.argv[1] == "floor":
+        print(json.dumps(floor(sys.argv[2])))
     else:
         main()

@@ -177,14 +177,10 @@ def locked_dates(counties: set[str], dates: set[date]) -> set[tuple[str, date]]:
             f"WHERE region_code {in_regions} AND date {in_dates}",
             [*region_params, *date_params],
         )
-        locks = {(region, _date(day)) for region, day in cursor.fetchall()}
+        locks = set(cursor.fetchall())
     if not locks:
         return set()
     return {(c, d) for c in counties for d in dates if any((a, d) in locks for a in ancestors(c))}
-
-
-def _date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)  # SQLite: text
 
 
 def clean(raw: dict[str, Any], enterprise: Enterprise | Reportable, today: date | None = None):
