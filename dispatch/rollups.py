@@ -7,6 +7,7 @@ report of the last 7 days). Writing or correcting a report changes the contribut
 enterprise on at most 7 dates; the difference is added to the rows, so the totals never drift.
 """
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -111,14 +112,21 @@ _TEXT_KEYS = ("county", "cadence", "division", "size", "tagset")  # ordered as P
 COPY_FROM = 200
 
 
+@functools.cache
+def _upsert_sql(table: str, keys: tuple[str, ...], measures: tuple[str, ...]) -> tuple[str, str]:
+    """The quoted column list and the ON CONFLICT clause of an upsert into `table` (built once:
+    every report's write needs them)."""
+    q = connection.ops.quote_name
+    quoted = ", ".join(q(c) for c in (*keys, *measures))
+    updates = ", ".join(f"{q(m)} = {table}.{q(m)} + excluded.{q(m)}" for m in measures)
+    return quoted, f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {updates}"
+
+
 def _upsert(table: str, keys: tuple[str, ...], measures: tuple[str, ...], rows: Deltas) -> None:
     if not rows:
         return
-    q = connection.ops.quote_name
     columns = (*keys, *measures)
-    quoted = ", ".join(q(c) for c in columns)
-    updates = ", ".join(f"{q(m)} = {table}.{q(m)} + excluded.{q(m)}" for m in measures)
-    conflict = f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {updates}"
+    quoted, conflict = _upsert_sql(table, keys, measures)
     # Sorted, so concurrent writers take row locks in the same order and never deadlock.
     params = [(*k, *v) for k, v in sorted(rows.items()) if any(v)]
     if not params:
