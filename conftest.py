@@ -12,6 +12,11 @@ from lib import testing
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         testing.load_reference_once()
+    yield
+    # Sessions that worker processes or threads left behind would stop the test database from
+    # being dropped ("is being accessed by other users").
+    with django_db_blocker.unblock():
+        testing.end_other_sessions()
 
 
 @pytest.fixture

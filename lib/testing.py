@@ -11,6 +11,7 @@ The world, in Inner Mongolia (150000):
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import count
@@ -96,6 +97,35 @@ def end_sessions_of_killed_workers(keep: tuple[int, ...] = ()) -> None:
             "WHERE datname = current_database() AND NOT (pid = ANY(%s))",
             [list(keep)],
         )
+
+
+def end_other_sessions(seconds: float = 10) -> int:
+    """At the end of a run: end the sessions worker processes and threads left on the test
+    database, and wait until they are gone (the database cannot be dropped while they last).
+    Returns how many there were."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0
+    connection.close()  # a fresh session: this thread's own may have been ended by a test
+    others = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(others)
+        (left,) = cursor.fetchone()
+    if not left:
+        return 0
+    end_sessions_of_killed_workers()
+    with connection.cursor() as cursor:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            cursor.execute(others)
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.05)
+    return left
 
 
 def uscc_for(region: str, n: int | None = None) -> str:
