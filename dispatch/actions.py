@@ -531,13 +531,16 @@ def _write_set(items: Sequence[Item], outcomes: Sequence[Outcome], context: _Con
         )
 
 
-def _difficulties_json(codes: list[str], _known: dict[tuple[str, ...], str] = {}) -> str:  # noqa: B006
+_DIFFICULTIES_JSON: dict[tuple[str, ...], str] = {}
+
+
+def _difficulties_json(codes: list[str]) -> str:
     """A report's difficulties as JSON text. The lists are few (chosen from 15 codes, in their
     order): each is written once and remembered, not encoded again for each of a batch's rows."""
     key = tuple(codes)
-    text = _known.get(key)
+    text = _DIFFICULTIES_JSON.get(key)
     if text is None:
-        text = _known[key] = json.dumps(codes)
+        text = _DIFFICULTIES_JSON[key] = json.dumps(codes)
     return text
 
 
@@ -636,18 +639,16 @@ COPY_FROM = 100
 
 def _insert_reports(reports: list[Report]) -> None:
     """INSERT the new reports and give them their ids: COPY on PostgreSQL for a batch (ids taken
-    from the table's sequence first), bulk_create otherwise."""
+    from the table's sequence first), multi-row INSERTs otherwise."""
     if connection.vendor != "postgresql" or len(reports) < COPY_FROM:
         db = Report.objects.db
-        for start in range(0, len(reports), 500):
-            part = reports[start : start + 500]
-            ids = _REPORT_WRITER.insert(
-                [[getattr(r, a) for a in _REPORT_WRITER_FIELDS] for r in part], returning=True
-            )
-            for r, pk in zip(part, ids, strict=True):
-                r.id = pk
-                r._state.adding = False
-                r._state.db = db
+        ids = _REPORT_WRITER.insert(
+            [[getattr(r, a) for a in _REPORT_WRITER_FIELDS] for r in reports], returning=True
+        )
+        for r, pk in zip(reports, ids, strict=True):
+            r.id = pk
+            r._state.adding = False
+            r._state.db = db
         return
     table = Report._meta.db_table
     with connection.cursor() as cursor:
@@ -701,12 +702,12 @@ def _insert_versions(
 ) -> None:
     actor_id = who.pk if who is not None else None
     if connection.vendor != "postgresql" or len(versions) < COPY_FROM:
-        rows = [
-            (r.pk, r.version, actor_id, now, source, _jsonable(values), diff)
-            for r, values, diff in versions
-        ]
-        for start in range(0, len(rows), 500):
-            _VERSION_WRITER.insert(rows[start : start + 500])
+        _VERSION_WRITER.insert(
+            [
+                (r.pk, r.version, actor_id, now, source, _jsonable(values), diff)
+                for r, values, diff in versions
+            ]
+        )
         return
     # A new report's first version holds exactly the stored values and no changes: PostgreSQL
     # builds those from the rows just written, instead of Python writing JSON for each.

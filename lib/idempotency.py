@@ -103,7 +103,8 @@ def _run(request, compute: Callable[[], tuple[int, Any]], user_id: int, key: str
                     "ON k.user_id = %s AND k.key = %s",
                     [lock_id(user_id, key), user_id, key],
                 )
-                locked, *first = cursor.fetchone()
+                locked, *answer = cursor.fetchone()
+                first = answer if answer[0] is not None else None  # LEFT JOIN: none yet
                 if not locked:
                     return _error(409, HEADER, RUNNING, "idempotency_in_progress")
             else:
@@ -113,7 +114,7 @@ def _run(request, compute: Callable[[], tuple[int, Any]], user_id: int, key: str
                     [user_id, key],
                 )
                 first = cursor.fetchone()
-        if first and first[0] is not None:
+        if first is not None:
             return _replay(first[0], first[1], first[2], fp)
         status, body = compute()
         stored = json.dumps(body, cls=DjangoJSONEncoder)

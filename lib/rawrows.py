@@ -65,10 +65,17 @@ class Writer:
         self.model = model
         self.fields = [model._meta.get_field(name) for name in names]
 
+    # Rows per statement: SQLite takes at most 32,766 parameters in one.
+    ROWS_PER_STATEMENT = 500
+
     def insert(self, rows: Sequence[Sequence[Any]], *, returning: bool = False) -> list[int]:
         """Insert `rows` (values in `names` order); with `returning`, their new ids in order."""
-        if not rows:
-            return []
+        ids: list[int] = []
+        for start in range(0, len(rows), self.ROWS_PER_STATEMENT):
+            ids += self._insert(rows[start : start + self.ROWS_PER_STATEMENT], returning)
+        return ids
+
+    def _insert(self, rows: Sequence[Sequence[Any]], returning: bool) -> list[int]:
         q = connection.ops.quote_name
         one = f"({', '.join(['%s'] * len(self.fields))})"
         params = [

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ApiToken, Role, User
 from audit.models import AuditEvent
@@ -116,3 +117,17 @@ def test_a_tokens_use_is_noted_at_most_every_five_minutes(world):
     with mock.patch("django.utils.timezone.now", return_value=datetime(2020, 3, 1, tzinfo=UTC)):
         assert ApiToken.find(raw, note_use=True) is None
     assert ApiToken.objects.get(pk=token.pk).last_used_at == datetime(2020, 2, 21, 9, 6, tzinfo=UTC)
+
+
+def test_writer_splits_many_rows_into_statements_and_keeps_their_order(monkeypatch):
+    monkeypatch.setattr(Writer, "ROWS_PER_STATEMENT", 7)
+    rows = [
+        [datetime(2020, 2, 1, tzinfo=UTC), None, "", f"a{i}", "", "", "ok", None, {}]
+        for i in range(20)
+    ]
+    with CaptureQueriesContext(connection) as done:
+        ids = Writer(AuditEvent, FIELDS).insert(rows, returning=True)
+    assert sum(q["sql"].startswith("INSERT") for q in done.captured_queries) == 3  # 7 + 7 + 6
+    assert [AuditEvent.objects.get(pk=pk).action for pk in ids] == [f"a{i}" for i in range(20)]
+    Writer(AuditEvent, FIELDS).insert(rows[:9])
+    assert AuditEvent.objects.count() == 29
