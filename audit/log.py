@@ -26,12 +26,42 @@ def record(
     result: str = "ok",
     **detail: Any,
 ) -> AuditEvent:
+    event = build(
+        action,
+        actor=actor,
+        request=request,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        result=result,
+        **detail,
+    )
+    # By hand rather than save(): one row on every write, its INSERT not compiled each time.
+    (event.pk,) = _WRITER.insert([[getattr(event, a) for a in _FIELDS]], returning=True)
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event
+
+
+def build(
+    action: str,
+    *,
+    actor=None,
+    request=None,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: str = "",
+    result: str = "ok",
+    **detail: Any,
+) -> AuditEvent:
+    """The event `record` would write, unsaved: for a caller that inserts it in a statement of
+    its own (dispatch.quick)."""
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         actor = request.user if request.user.is_authenticated else None
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id or str(getattr(obj, "uscc", None) or obj.pk)
-    event = AuditEvent(
+    return AuditEvent(
         at=timezone.now(),
         actor=actor,
         actor_name=getattr(actor, "username", "") or "",
@@ -42,11 +72,6 @@ def record(
         address=client_address(request),
         detail=detail,
     )
-    # By hand rather than save(): one row on every write, its INSERT not compiled each time.
-    (event.pk,) = _WRITER.insert([[getattr(event, a) for a in _FIELDS]], returning=True)
-    event._state.adding = False
-    event._state.db = connection.alias
-    return event
 
 
 _FIELDS = tuple(f.attname for f in AuditEvent._meta.concrete_fields if not f.primary_key)

@@ -32,6 +32,7 @@ import uuid
 from datetime import date
 from http.client import HTTPConnection
 from multiprocessing import Pool
+from typing import Any
 
 from bench import common
 
@@ -93,7 +94,6 @@ def floor(tokens_path: str, replays: int = 1000) -> dict:
     from django.conf import settings
     from django.db import connection, transaction
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from bench.bare_urls import TABLE
 
@@ -101,31 +101,49 @@ def floor(tokens_path: str, replays: int = 1000) -> dict:
     headers = {"Authorization": f"Bearer {person['token']}", "Idempotency-Key": "floor"}
     payload = json.dumps(body(person["uscc"], person["headcount"], DAYS[-1], 1))
     settings.ALLOWED_HOSTS = ["*"]
+    captured: list[tuple[str, Any, bool]] = []
+
+    def capture(execute, sql, params, many, context):
+        # (statement, parameters, bound on the server): dispatch.quick's statements are
+        # prepared and bound on the server, Django's bound on the client. The savepoints are
+        # the capture's own transaction's.
+        if not sql.startswith(("SAVEPOINT", "RELEASE")):
+            captured.append((sql, params, isinstance(context["cursor"], psycopg.Cursor)))
+        return execute(sql, params, many, context)
+
     # Captured inside a transaction rolled back afterwards, so each replay finds what it found.
-    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+    with transaction.atomic(), connection.execute_wrapper(capture):
         answer = Client().post(
             "/api/v1/reports", payload, content_type="application/json", headers=headers
         )
         transaction.set_rollback(True)
     if answer.status_code != 201:
         raise SystemExit(f"the captured request answered {answer.status_code}")
-    skip = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
-    statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(skip)]
-    bare = [f"INSERT INTO {TABLE} (enterprise, date, body) VALUES ('x', '2020-02-28', '{{}}')"]  # noqa: S608
-    out: dict = {"statements": len(statements)}
+    bare = [
+        (
+            f"INSERT INTO {TABLE} (enterprise, date, body) VALUES (%s, %s, %s)",  # noqa: S608
+            ["x", date(2020, 2, 28), "{}"],
+            False,
+        )
+    ]
+    out: dict = {"statements": len(captured)}
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
         pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
-        for name, sqls in (("reports", statements), ("bare", bare)):
-            server = _cpu_of(pid)
+        client, server = psycopg.ClientCursor(conn), conn.cursor()
+        for name, statements in (("reports", captured), ("bare", bare)):
+            cpu = _cpu_of(pid)
             started = time.perf_counter()
             for _ in range(replays):
                 with conn.transaction(force_rollback=True):
-                    for sql in sqls:
-                        conn.execute(sql)  # literal SQL, values in it
+                    for sql, params, prepared in statements:
+                        if prepared:
+                            server.execute(sql, params, prepare=True)
+                        else:
+                            client.execute(sql, params)
             out[name] = {
                 "ms": (time.perf_counter() - started) / replays * 1000,
                 "server_ms": (
-                    None if server is None else (_cpu_of(pid) - server) / replays * 1000  # type: ignore[operator]
+                    None if cpu is None else (_cpu_of(pid) - cpu) / replays * 1000  # type: ignore[operator]
                 ),
             }
     return out

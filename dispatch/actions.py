@@ -191,7 +191,7 @@ def _values_of(report: Report) -> dict[str, Any]:
     return {f: getattr(report, f) for f in STORED}
 
 
-def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+def jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
 
 
@@ -704,7 +704,7 @@ def _insert_versions(
     if connection.vendor != "postgresql" or len(versions) < COPY_FROM:
         _VERSION_WRITER.insert(
             [
-                (r.pk, r.version, actor_id, now, source, _jsonable(values), diff)
+                (r.pk, r.version, actor_id, now, source, jsonable(values), diff)
                 for r, values, diff in versions
             ]
         )
@@ -733,7 +733,7 @@ def _insert_versions(
         ) as copy:
             for r, values, diff in later:
                 copy.write_row(
-                    (r.pk, r.version, actor_id, now, source, dumps(_jsonable(values)), dumps(diff))
+                    (r.pk, r.version, actor_id, now, source, dumps(jsonable(values)), dumps(diff))
                 )
 
 

@@ -13,6 +13,7 @@ from workdays.calendar import is_workday
 from .models import EmergencyPeriod, Settings
 
 _SETTINGS = Reader(Settings, ["id", "cutoff"])
+DEFAULT_CUTOFF = time(17, 0)  # before an official sets one
 
 
 def settings_row() -> Settings:
@@ -22,7 +23,7 @@ def settings_row() -> Settings:
             f"SELECT {_SETTINGS.select()} FROM {Settings._meta.db_table} ORDER BY id LIMIT 1"  # noqa: S608
         )
         row = cursor.fetchone()
-    return _SETTINGS.build(row) if row is not None else Settings(cutoff=time(17, 0))
+    return _SETTINGS.build(row) if row is not None else Settings(cutoff=DEFAULT_CUTOFF)
 
 
 def in_emergency(day: date) -> bool:

@@ -230,7 +230,10 @@ class PeriodLock(models.Model):
 class IdempotencyKey(models.Model):
     """The first answer to a write sent with an Idempotency-Key, replayed for the same key."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: idempotencykey_unique (user, key) serves lookups by user.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)  # SHA-256 of method, path and body
     created_at = models.DateTimeField(auto_now_add=True)

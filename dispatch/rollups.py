@@ -113,7 +113,7 @@ COPY_FROM = 200
 
 
 @functools.cache
-def _upsert_sql(table: str, keys: tuple[str, ...], measures: tuple[str, ...]) -> tuple[str, str]:
+def upsert_sql(table: str, keys: tuple[str, ...], measures: tuple[str, ...]) -> tuple[str, str]:
     """The quoted column list and the ON CONFLICT clause of an upsert into `table` (built once:
     every report's write needs them)."""
     q = connection.ops.quote_name
@@ -126,7 +126,7 @@ def _upsert(table: str, keys: tuple[str, ...], measures: tuple[str, ...], rows: 
     if not rows:
         return
     columns = (*keys, *measures)
-    quoted, conflict = _upsert_sql(table, keys, measures)
+    quoted, conflict = upsert_sql(table, keys, measures)
     # Sorted, so concurrent writers take row locks in the same order and never deadlock.
     params = [(*k, *v) for k, v in sorted(rows.items()) if any(v)]
     if not params:

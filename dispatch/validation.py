@@ -99,7 +99,7 @@ def _boolean(value: Any) -> tuple[bool | None, str | None]:
     return None, "应为是或否 (yes or no)"
 
 
-def _date(value: Any) -> tuple[date | None, str | None]:
+def parse_date(value: Any) -> tuple[date | None, str | None]:
     if isinstance(value, date):
         return value, None
     try:
@@ -246,7 +246,7 @@ def _clean(raw: dict[str, Any], *, headcount: int, today: date) -> Cleaned:
         if _blank(raw.get(name)):
             errors[name] = REQUIRED
     if "date" not in errors:
-        day, message = _date(raw["date"])
+        day, message = parse_date(raw["date"])
         if message:
             errors["date"] = message
         elif day is not None and day > today:

@@ -61,7 +61,7 @@ def run(request, compute: Callable[[], tuple[int, Any]]) -> Status:
         return _run(request, compute, user_id, key)
     with _in_flight(user_id, key) as held:
         if not held:
-            return _error(409, HEADER, RUNNING, "idempotency_in_progress")
+            return busy()
         return _run(request, compute, user_id, key)
 
 
@@ -106,7 +106,7 @@ def _run(request, compute: Callable[[], tuple[int, Any]], user_id: int, key: str
                 locked, *answer = cursor.fetchone()
                 first = answer if answer[0] is not None else None  # LEFT JOIN: none yet
                 if not locked:
-                    return _error(409, HEADER, RUNNING, "idempotency_in_progress")
+                    return busy()
             else:
                 cursor.execute(
                     f"SELECT fingerprint, status_code, body FROM {table} "  # noqa: S608
@@ -115,26 +115,33 @@ def _run(request, compute: Callable[[], tuple[int, Any]], user_id: int, key: str
                 )
                 first = cursor.fetchone()
         if first is not None:
-            return _replay(first[0], first[1], first[2], fp)
+            return replay(first[0], first[1], first[2], fp)
         status, body = compute()
         stored = json.dumps(body, cls=DjangoJSONEncoder)
         body = json.loads(stored)  # the first answer as every replay will give it
         try:
-            _writer(IdempotencyKey).insert([(user_id, key, fp, timezone.now(), status, body)])
+            writer(IdempotencyKey).insert([(user_id, key, fp, timezone.now(), status, body)])
         except IntegrityError:
             # Another request stored this key between our look and our answer: our write is
             # rolled back with the transaction, and the client's retry gets the first answer.
             transaction.set_rollback(True)
-            return _error(409, HEADER, RUNNING, "idempotency_in_progress")
+            return busy()
     return Status(status, body)
 
 
 @functools.cache
-def _writer(model) -> Writer:
+def writer(model) -> Writer:
+    """The key's row: user, key, fingerprint, created_at, status_code, body."""
     return Writer(model, ["user", "key", "fingerprint", "created_at", "status_code", "body"])
 
 
-def _replay(stored_fp: str, status: int, body: Any, fp: str) -> Status:
+def busy() -> Status:
+    """409: a request with this key is still running (or stored its answer a moment ago)."""
+    return _error(409, HEADER, RUNNING, "idempotency_in_progress")
+
+
+def replay(stored_fp: str, status: int, body: Any, fp: str) -> Status:
+    """The stored answer for a key, or 422 when this request is not the one that stored it."""
     if stored_fp != fp:
         return _error(422, HEADER, MISMATCH, "idempotency_mismatch")
     if isinstance(body, str):  # a raw cursor hands JSON back as text
