@@ -3,8 +3,8 @@
 The API's commonest write is an enterprise's own reporter sending a new report for a date. The
 general path (idempotency.run → actions.submit → actions.write) answers it with eleven statements
 inside its transaction, each built, sent, parsed and planned on its own: together they cost more
-than the rows they write. Here the same case takes two, each prepared once per connection, with
-the same rules (validation.clean), the same rows and the same answer:
+than the rows they write. Here the same case takes two, each prepared once per connection
+(lib/prepared.py), with the same rules (validation.clean), the same rows and the same answer:
 
 1. the look: the Idempotency-Key's lock and earlier answer (as idempotency.run takes them), the
    reporter's own enterprise, the cut-off, the enterprise's duty locked FOR UPDATE (as write()
@@ -23,14 +23,11 @@ tests/test_quick.py holds the two paths to the same rows and answers, case by ca
 
 import functools
 import json
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
-import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -40,7 +37,7 @@ from accounts import scope
 from accounts.models import Role
 from audit import log
 from audit.models import AuditEvent
-from lib import idempotency
+from lib import idempotency, prepared
 from registry.models import Enterprise
 
 from . import actions, calendar, rollups, validation
@@ -95,8 +92,8 @@ def _submit(request, user, key: str, uscc: str, day: date, raw, answer) -> Statu
     look = {"enterprise": user.enterprise_id, "uscc": uscc, "day": day}
     if key:
         look.update(lock=idempotency.lock_id(user.pk, key), user=user.pk, key=key)
-    with _cursor() as cursor:
-        _execute(cursor, _look_sql(bool(key)), look)
+    with prepared.cursor() as cursor:
+        prepared.execute(cursor, _look_sql(bool(key)), look)
         found = cursor.fetchone()
     assert found is not None  # one row always (FROM held)
     locked, stored_fp, stored_status, stored_body, *rest = found
@@ -159,8 +156,8 @@ def _submit(request, user, key: str, uscc: str, day: date, raw, answer) -> Statu
         stored = json.dumps(body, cls=DjangoJSONEncoder)
         params.update(key=key, fingerprint=fp, body=stored)
     try:
-        with _cursor() as cursor:
-            _execute(cursor, _write_sql(bool(key)), params)
+        with prepared.cursor() as cursor:
+            prepared.execute(cursor, _write_sql(bool(key)), params)
             row = cursor.fetchone()
     except IntegrityError:
         # The key's unique constraint: another request stored it since the look (see
@@ -173,45 +170,6 @@ def _submit(request, user, key: str, uscc: str, day: date, raw, answer) -> Statu
         body = json.loads(stored)  # the first answer as every replay will give it
     body["id"] = row[0]
     return Status(201, body)
-
-
-@contextmanager
-def _cursor() -> Iterator[psycopg.Cursor]:
-    """A cursor binding parameters on the server, so that the two statements are prepared once
-    per connection (parsed and planned once, not for every report), with the database's errors
-    as Django's (IntegrityError).
-
-    Django binds on the client and turns psycopg's preparing off for the connection
-    (prepare_threshold None, for the sake of connection poolers); it is turned on here for these
-    statements only, each prepared at its first use (prepare=True), and off again."""
-    connection.ensure_connection()
-    raw = connection.connection
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        before = raw.prepare_threshold
-        raw.prepare_threshold = 0
-        try:
-            yield cursor
-        finally:
-            raw.prepare_threshold = before
-
-
-def _execute(cursor: psycopg.Cursor, sql: str, params: dict[str, Any]) -> None:
-    """Execute, prepared, through the connection's execute wrappers, logged in its queries as
-    Django logs its own (under DEBUG, and in tests that count queries)."""
-
-    def run(sql: str, params: dict[str, Any], many: bool, context: dict[str, Any]) -> None:
-        cursor.execute(sql, params, prepare=True)
-
-    executor = run
-    for wrapper in reversed(connection.execute_wrappers):
-        executor = functools.partial(wrapper, executor)
-    started = time.monotonic()
-    try:
-        executor(sql, params, False, {"connection": connection, "cursor": cursor})
-    finally:
-        if connection.queries_logged:
-            took = time.monotonic() - started
-            connection.queries_log.append({"sql": sql, "time": f"{took:.3f}"})
 
 
 def _db(model, name: str, value: Any) -> Any:
