@@ -14,9 +14,9 @@ FUGONG_BENCH_SECONDS (default 10) to each target in turn:
   Idempotency-Key, and the bearer token of that enterprise's own reporter.
 
 Printed: requests/s, p50 and p99 latency, errors, and the reports' share of the bare rate; then
-the floor under both: the SQL statements of one report, captured from a real request and
-replayed through psycopg alone (no Django, each replay rolled back), beside the bare view's one
-INSERT, with the server's CPU time per replay where the server runs on this machine.
+where a request's cost lies: one client sends 500 requests of each kind one at a time, and the
+CPU time of the gunicorn workers and of the database server's backends (read from /proc, so
+where the server runs on this machine) is divided by them.
 """
 
 import json
@@ -32,7 +32,6 @@ import uuid
 from datetime import date
 from http.client import HTTPConnection
 from multiprocessing import Pool
-from typing import Any
 
 from bench import common
 
@@ -87,65 +86,54 @@ def setup(n: int, tokens_path: str) -> dict:
     return {"enterprises": n}
 
 
-def floor(tokens_path: str, replays: int = 1000) -> dict:
-    """The statements of one report (a real request, captured), and the cost of replaying them."""
-    common.setup_django()
+def cpu_split(port: int, url: str, server_pid: int, tokens_path: str, n: int = 500) -> dict:
+    """CPU per request of the gunicorn workers and of the database server, one client sending
+    one request at a time: where each request's cost lies, with nothing else running. The
+    reports go to the last date, which the load phase does not reach."""
     import psycopg
-    from django.conf import settings
-    from django.db import connection, transaction
-    from django.test import Client
 
-    from bench.bare_urls import TABLE
+    with open(tokens_path) as f:
+        people = json.load(f)[: n + 1]
+    workers = [int(p) for p in subprocess.check_output(["pgrep", "-P", str(server_pid)]).split()]
+    conn = HTTPConnection("127.0.0.1", port, timeout=60)
 
-    person = json.load(open(tokens_path))[0]
-    headers = {"Authorization": f"Bearer {person['token']}", "Idempotency-Key": "floor"}
-    payload = json.dumps(body(person["uscc"], person["headcount"], DAYS[-1], 1))
-    settings.ALLOWED_HOSTS = ["*"]
-    captured: list[tuple[str, Any, bool]] = []
+    def send(kind: str, k: int) -> None:
+        person = people[k]
+        payload = json.dumps(body(person["uscc"], person["headcount"], DAYS[-1], k))
+        headers = {"Content-Type": "application/json"}
+        path = "/bare/"
+        if kind == "reports":
+            path = "/api/v1/reports"
+            headers["Authorization"] = f"Bearer {person['token']}"
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+        conn.request("POST", path, payload, headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status not in (200, 201):
+            raise SystemExit(f"{path} answered {response.status}")
 
-    def capture(execute, sql, params, many, context):
-        # (statement, parameters, bound on the server): dispatch.quick's statements are
-        # prepared and bound on the server, Django's bound on the client. The savepoints are
-        # the capture's own transaction's.
-        if not sql.startswith(("SAVEPOINT", "RELEASE")):
-            captured.append((sql, params, isinstance(context["cursor"], psycopg.Cursor)))
-        return execute(sql, params, many, context)
-
-    # Captured inside a transaction rolled back afterwards, so each replay finds what it found.
-    with transaction.atomic(), connection.execute_wrapper(capture):
-        answer = Client().post(
-            "/api/v1/reports", payload, content_type="application/json", headers=headers
-        )
-        transaction.set_rollback(True)
-    if answer.status_code != 201:
-        raise SystemExit(f"the captured request answered {answer.status_code}")
-    bare = [
-        (
-            f"INSERT INTO {TABLE} (enterprise, date, body) VALUES (%s, %s, %s)",  # noqa: S608
-            ["x", date(2020, 2, 28), "{}"],
-            False,
-        )
-    ]
-    out: dict = {"statements": len(captured)}
-    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
-        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
-        client, server = psycopg.ClientCursor(conn), conn.cursor()
-        for name, statements in (("reports", captured), ("bare", bare)):
-            cpu = _cpu_of(pid)
-            started = time.perf_counter()
-            for _ in range(replays):
-                with conn.transaction(force_rollback=True):
-                    for sql, params, prepared in statements:
-                        if prepared:
-                            server.execute(sql, params, prepare=True)
-                        else:
-                            client.execute(sql, params)
-            out[name] = {
-                "ms": (time.perf_counter() - started) / replays * 1000,
-                "server_ms": (
-                    None if cpu is None else (_cpu_of(pid) - cpu) / replays * 1000  # type: ignore[operator]
-                ),
+    out = {}
+    with psycopg.connect(url, autocommit=True) as db:
+        for kind in ("bare", "reports"):
+            for k in range(len(workers)):  # each worker's connection open
+                send(kind, k)
+            backends = [
+                row[0]
+                for row in db.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                ).fetchall()
+            ]
+            before = [_cpu_of(p) or 0.0 for p in workers], [_cpu_of(p) or 0.0 for p in backends]
+            for k in range(len(workers), n + 1):
+                send(kind, k)
+            after = [_cpu_of(p) or 0.0 for p in workers], [_cpu_of(p) or 0.0 for p in backends]
+            count = n + 1 - len(workers)
+            out[kind] = {
+                "workers_ms": (sum(after[0]) - sum(before[0])) / count * 1000,
+                "database_ms": (sum(after[1]) - sum(before[1])) / count * 1000,
             }
+    conn.close()
     return out
 
 
@@ -309,15 +297,10 @@ def main() -> None:
         results = {
             kind: load(kind, port, clients, seconds, tokens_path) for kind in ("bare", "reports")
         }
+        split = cpu_split(port, url, server.pid, tokens_path)
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
         server = None
-        floors = common.run_worker(
-            "bench.report_api",
-            ["floor", tokens_path],
-            url,
-            DJANGO_SETTINGS_MODULE="bench.bare_settings",
-        )
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
@@ -336,13 +319,13 @@ def main() -> None:
             f"{r['errors']:>8}{r['rps'] / bare:>8.0%}"
         )
     print(
-        f"  floor: one report's {floors['statements']} SQL statements replayed through psycopg "
-        "alone (no Django), against the bare view's INSERT:"
+        "  CPU per request, one client sending one request at a time "
+        "(gunicorn workers + PostgreSQL server):"
     )
-    for kind, what in (("bare", "bare view's INSERT"), ("reports", "one report's statements")):
-        f = floors[kind]
-        cpu = "" if f["server_ms"] is None else f", server CPU {f['server_ms']:.2f} ms"
-        print(f"    {what:<32}{f['ms']:>7.2f} ms per request{cpu}")
+    for kind, what in (("bare", "bare view"), ("reports", "POST /api/v1/reports")):
+        c = split[kind]
+        total = c["workers_ms"] + c["database_ms"]
+        print(f"    {what:<32}{c['workers_ms']:>6.2f} + {c['database_ms']:.2f} ms = {total:.2f} ms")
     if any(r["errors"] for r in results.values()):
         print(f"  statuses: { {k: r['statuses'] for k, r in results.items()} }")
 
@@ -350,7 +333,5 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "setup":
         print(json.dumps(setup(int(sys.argv[2]), sys.argv[3])))
-    elif len(sys.argv) > 1 and sys.argv[1] == "floor":
-        print(json.dumps(floor(sys.argv[2])))
     else:
         main()
