@@ -192,14 +192,14 @@ _REPORT_FIELDS = tuple(f.attname for f in Report._meta.concrete_fields if not f.
 _AUDIT = tuple(f.attname for f in AuditEvent._meta.concrete_fields if not f.primary_key)
 
 
-def _insert(model, values: dict[str, str], source: str, tail: str = "") -> str:
+def _insert(model, values: dict[str, str], source: str) -> str:
     """INSERT INTO model's table (its columns named by attname) SELECT the expressions FROM
-    source; `tail`: ON CONFLICT … and RETURNING."""
+    source."""
     columns = ", ".join(_columns(model)[name] for name in values)
     return (
         f"INSERT INTO {model._meta.db_table} ({columns}) "  # noqa: S608 (our own names)
-        f"SELECT {', '.join(values.values())} FROM {source} {tail}"
-    ).strip()
+        f"SELECT {', '.join(values.values())} FROM {source}"
+    )
 
 
 @functools.cache
