@@ -15,29 +15,11 @@ def client_address(request) -> str | None:
     return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
-def record(
-    action: str,
-    *,
-    actor=None,
-    request=None,
-    obj: Any = None,
-    object_type: str = "",
-    object_id: str = "",
-    result: str = "ok",
-    **detail: Any,
-) -> AuditEvent:
-    event = build(
-        action,
-        actor=actor,
-        request=request,
-        obj=obj,
-        object_type=object_type,
-        object_id=object_id,
-        result=result,
-        **detail,
-    )
+def record(action: str, **fields: Any) -> AuditEvent:
+    """Write the event `build(action, **fields)` makes."""
+    event = build(action, **fields)
     # By hand rather than save(): one row on every write, its INSERT not compiled each time.
-    (event.pk,) = _WRITER.insert([[getattr(event, a) for a in _FIELDS]], returning=True)
+    (event.pk,) = _WRITER.insert([[getattr(event, a) for a in FIELDS]], returning=True)
     event._state.adding = False
     event._state.db = connection.alias
     return event
@@ -74,5 +56,5 @@ def build(
     )
 
 
-_FIELDS = tuple(f.attname for f in AuditEvent._meta.concrete_fields if not f.primary_key)
-_WRITER = Writer(AuditEvent, _FIELDS)
+FIELDS = tuple(f.attname for f in AuditEvent._meta.concrete_fields if not f.primary_key)
+_WRITER = Writer(AuditEvent, FIELDS)

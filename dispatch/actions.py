@@ -628,8 +628,8 @@ def _builder(model, *, saved: bool) -> Callable[[dict[str, Any]], Any]:
     return build
 
 
-_REPORT_WRITER_FIELDS = tuple(f.attname for f in Report._meta.concrete_fields if not f.primary_key)
-_REPORT_WRITER = Writer(Report, _REPORT_WRITER_FIELDS)
+REPORT_FIELDS = tuple(f.attname for f in Report._meta.concrete_fields if not f.primary_key)
+_REPORT_WRITER = Writer(Report, REPORT_FIELDS)
 _VERSION_WRITER = Writer(
     ReportVersion, ["report", "version", "actor", "at", "source", "values", "changes"]
 )
@@ -643,7 +643,7 @@ def _insert_reports(reports: list[Report]) -> None:
     if connection.vendor != "postgresql" or len(reports) < COPY_FROM:
         db = Report.objects.db
         ids = _REPORT_WRITER.insert(
-            [[getattr(r, a) for a in _REPORT_WRITER_FIELDS] for r in reports], returning=True
+            [[getattr(r, a) for a in REPORT_FIELDS] for r in reports], returning=True
         )
         for r, pk in zip(reports, ids, strict=True):
             r.id = pk

@@ -144,12 +144,12 @@ def _submit(request, user, key: str, uscc: str, day: date, raw, answer) -> Statu
     )
     measures = rollups.vector(SimpleNamespace(on_time=on_time, **values), duty["weight"])
     params = {
-        **{name: _db(Report, name, getattr(report, name)) for name in _REPORT_FIELDS},
+        **{name: _db(Report, name, getattr(report, name)) for name in actions.REPORT_FIELDS},
         "values": _db(ReportVersion, "values", actions.jsonable(values)),
         "source": SOURCE,
         **{f"duty_{name}": duty[name] for name in _DUTY_KEYS},
         **{f"sum_{m}": v for m, v in zip(MEASURES, measures, strict=True)},
-        **{f"audit_{name}": _db(AuditEvent, name, getattr(event, name)) for name in _AUDIT},
+        **{f"audit_{name}": _db(AuditEvent, name, getattr(event, name)) for name in log.FIELDS},
     }
     body = answer(report)
     if key:  # the answer stored with the key, its id set by the statement
@@ -188,8 +188,6 @@ def _adapted(model) -> dict[str, Any]:
 
 _DUTY_FIELDS = ("cadence", "county", "division", "size", "tagset", "park_id", "weight")
 _DUTY_KEYS = ("county", "cadence", "division", "size", "tagset", "park_id")  # Rollup's key but date
-_REPORT_FIELDS = tuple(f.attname for f in Report._meta.concrete_fields if not f.primary_key)
-_AUDIT = tuple(f.attname for f in AuditEvent._meta.concrete_fields if not f.primary_key)
 
 
 def _insert(model, values: dict[str, str], source: str) -> str:
@@ -263,7 +261,7 @@ def _write_sql(with_key: bool) -> str:
     named = {k: f"%(duty_{k})s" for k in _DUTY_KEYS} | {"date": "%(date)s"}
     keys = ", ".join(named[k] for k in rollups.ROLLUP_KEYS)
     county_keys = ", ".join(named[k] for k in rollups.ROLLUP_KEYS[:3])
-    report = _named(_REPORT_FIELDS)
+    report = _named(actions.REPORT_FIELDS)
     report_sql = (
         f"INSERT INTO {Report._meta.db_table} "  # noqa: S608
         f"({', '.join(_columns(Report)[name] for name in report)}) "
@@ -283,7 +281,7 @@ def _write_sql(with_key: bool) -> str:
         },
         "r",
     )
-    audit = _insert(AuditEvent, {name: f"%(audit_{name})s" for name in _AUDIT}, "r")
+    audit = _insert(AuditEvent, {name: f"%(audit_{name})s" for name in log.FIELDS}, "r")
     parts = [
         f"r AS ({report_sql})",
         f"v AS ({version})",

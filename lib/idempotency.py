@@ -120,7 +120,7 @@ def _run(request, compute: Callable[[], tuple[int, Any]], user_id: int, key: str
         stored = json.dumps(body, cls=DjangoJSONEncoder)
         body = json.loads(stored)  # the first answer as every replay will give it
         try:
-            writer(IdempotencyKey).insert([(user_id, key, fp, timezone.now(), status, body)])
+            _writer(IdempotencyKey).insert([(user_id, key, fp, timezone.now(), status, body)])
         except IntegrityError:
             # Another request stored this key between our look and our answer: our write is
             # rolled back with the transaction, and the client's retry gets the first answer.
@@ -130,8 +130,7 @@ def _run(request, compute: Callable[[], tuple[int, Any]], user_id: int, key: str
 
 
 @functools.cache
-def writer(model) -> Writer:
-    """The key's row: user, key, fingerprint, created_at, status_code, body."""
+def _writer(model) -> Writer:
     return Writer(model, ["user", "key", "fingerprint", "created_at", "status_code", "body"])
 
 
