@@ -329,14 +329,16 @@ def _fragments(k: int, total: int) -> list[tuple[str, int, str]]:
             f"\t{capacity}\t{checks}\t{checks}\t{rnd.randint(0, 30)}\t{fever}\t0\t0\t"
             f"{difficulties}\t\t\t{on_time}\t1\t"
         )
-        out.append((before, staff, after + "{day} " + hour + "+08\t{day} " + hour + "+08\t\\N\n"))
+        out.append(
+            (before, staff, after + "{day} " + hour + "+08\t{day} " + hour + "+08\t\\N\tapi\n")
+        )
     return out
 
 
 REPORT_COLUMNS = (
     "enterprise_id, county, date, status, staff_on_site, capacity_pct, temperature_checks, "
     "disinfection, mask_days, fever, suspected, confirmed, difficulties, over_headcount_reason, "
-    "note, on_time, version, submitted_at, updated_at, submitted_by_id"
+    "note, on_time, version, submitted_at, updated_at, submitted_by_id, source"
 )
 
 

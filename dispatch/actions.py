@@ -23,7 +23,6 @@ from registry.models import Enterprise
 
 from . import calendar, rollups, validation
 from .models import (
-    MEASURES,
     Cadence,
     CountyRisk,
     Duty,
@@ -234,8 +233,10 @@ def write(items: Sequence[Item], *, actor, source: str, request=None) -> list[Ou
                 {eid: build(_duty_fields(duty_rows[eid])) for eid in weekly},
                 context,
             )
-            _write_set([items[k] for k in by_set], [outcomes[k] for k in by_set], context)
-            rollups.apply_staged(deltas)
+            staged = _write_set(
+                [items[k] for k in by_set], [outcomes[k] for k in by_set], duty_rows, context
+            )
+            rollups.apply_staged(deltas, staged)
         else:
             duties = {eid: build(_duty_fields(row)) for eid, row in duty_rows.items()}
             rollups.apply(_write_rows(items, outcomes, duties, context))
@@ -301,7 +302,7 @@ def _write_rows(
     # First pass: decide each row, change nothing yet. A daily reporter's report counts on
     # its own date only, so its old contribution is taken off here and the new one added in
     # the second pass; a weekly reporter's dates are recomputed from its window.
-    plan: list[tuple[Item, Outcome, Report | None, dict[str, Any], dict]] = []
+    plan: list[tuple[Item, Outcome, Report | None, dict[str, Any], dict, dict[str, Any]]] = []
     touched: dict[int, set[date]] = {}
     deltas: rollups.Deltas = {}
     for item, outcome, key in _admitted(items, outcomes, closed):
@@ -309,12 +310,13 @@ def _write_rows(
         day = given["date"]
         values = {f: given[f] for f in STORED}
         report = existing.get(key)
-        diff = validation.changes(_values_of(report), values) if report else {}
+        before = _values_of(report) if report else {}
+        diff = validation.changes(before, values) if report else {}
         outcome.report = report
         outcome.report_id = report.pk if report is not None else None
         if report is not None and not diff:
             continue  # the same answer again: nothing to write
-        plan.append((item, outcome, report, values, diff))
+        plan.append((item, outcome, report, values, diff, before))
         duty = duties.get(e.pk)
         if duty is not None and duty.cadence:
             if duty.cadence == "daily":
@@ -331,8 +333,8 @@ def _write_rows(
     changed_reports: list[Report] = []
     build = _builder(Report, saved=False)
     who_id = who.pk if who is not None else None
-    versions: list[tuple[Report, dict[str, Any], dict]] = []
-    for item, outcome, report, values, diff in plan:
+    versions: list[tuple[Report, tuple]] = []  # (report, _VERSION_FIELDS but the report's id)
+    for item, outcome, report, values, diff, before in plan:
         e, day = item.enterprise, item.values["date"]
         if report is None:
             # Report(submitted_by=who, …), built cheaply (see _builder).
@@ -347,6 +349,7 @@ def _write_rows(
                     "submitted_at": now,
                     "updated_at": now,
                     "submitted_by_id": who_id,
+                    "source": source,
                     **values,
                 }
             )
@@ -357,14 +360,16 @@ def _write_rows(
                 window[e.pk][day] = report
             outcome.created = True
         else:
+            if report.version == 1:  # its first correction: the first version is kept now
+                versions.append((report, _first_version(report, before)))
             for name, value in values.items():
                 setattr(report, name, value)
             report.version += 1
             report.updated_at = now
             changed_reports.append(report)
+            versions.append((report, (report.version, who_id, now, source, values, diff)))
         outcome.report = report
         outcome.changed = True
-        versions.append((report, values, diff))
         duty = duties.get(e.pk)
         if duty is not None and duty.cadence == "daily":
             _add(deltas, _daily_key(duty, day), rollups.vector(report, duty.weight), 1)
@@ -383,7 +388,7 @@ def _write_rows(
                 fresh[(eid, day)].pk = pk
     for _, outcome, *_ in plan:
         outcome.report_id = outcome.report.pk if outcome.report is not None else None
-    _insert_versions(versions, who, now, source)
+    _insert_versions([(r.pk, *version) for r, version in versions])
     for eid, days in touched.items():
         rollups.add_into(deltas, _contrib(duties[eid], days, window, existing))
     return deltas
@@ -407,7 +412,8 @@ def _reports_of(ids: Sequence[int], dates: set[date]) -> list[Report]:
 
 
 # The staging table of a set-based write: one row per report to write, new or corrected, with a
-# corrected report's old measures beside the new ones (its old contribution comes off the rollups).
+# corrected report's old measures beside the new ones (its old contribution comes off the rollups)
+# and its enterprise's duty's key and weight (read with the duty's lock: no join to find them).
 STAGING = "staging_dispatch_reports"
 _MEASURED = ("status", "staff_on_site", "capacity_pct", "fever", "suspected", "confirmed")
 _OLD = tuple(f"old_{m}" for m in _MEASURED)
@@ -418,21 +424,36 @@ _STAGING_DDL = (
     "disinfection boolean, mask_days bigint, fever bigint, suspected bigint, confirmed bigint, "
     "difficulties jsonb, over_headcount_reason text, note text, changes jsonb, "
     "old_status text, old_staff_on_site bigint, old_capacity_pct bigint, old_fever bigint, "
-    "old_suspected bigint, old_confirmed bigint) ON COMMIT DROP"
+    "old_suspected bigint, old_confirmed bigint, duty_county text, cadence text, "
+    "division text, size text, tagset text, park_id bigint, weight bigint) ON COMMIT DROP"
 )
-_STAGED = ("id", "enterprise_id", "county", "date", "version", "on_time", *STORED, "changes", *_OLD)
+_DUTY_KEY = ("county", "cadence", "division", "size", "tagset", "park_id", "weight")
+_STAGED = (
+    *("id", "enterprise_id", "county", "date", "version", "on_time", *STORED, "changes", *_OLD),
+    *("duty_county", *_DUTY_KEY[1:]),
+)
 _EXISTING = ("id", "enterprise_id", "date", "version", "on_time", *STORED)
 _DIFFICULTIES = STORED.index("difficulties")
 
 
-def _write_set(items: Sequence[Item], outcomes: Sequence[Outcome], context: _Context) -> None:
+def _write_set(
+    items: Sequence[Item],
+    outcomes: Sequence[Outcome],
+    duty_rows: dict[int, tuple],
+    context: _Context,
+) -> tuple[str, list] | None:
     """_write_rows' decisions and writes for daily reporters (and those with no duty) on
     PostgreSQL: each row is decided from tuples, and what is to be written goes by COPY into a
     staging table, from which one statement each inserts the new reports, updates the corrected
-    ones, writes their versions and stages their rollup deltas (rollups.apply_staged adds them).
+    ones and writes their versions (the first one's too at a first correction). Returns the
+    query of their rollup deltas (SQL and parameters) for rollups.apply_staged, or None when
+    nothing was written. `duty_rows`: the enterprises' locked duties (DUTY_FIELDS).
     """
     if not items:
-        return
+        return None
+    at = [DUTY_FIELDS.index(name) for name in _DUTY_KEY]
+    no_duty = (None,) * len(_DUTY_KEY)
+    dims = {eid: tuple(row[i] for i in at) for eid, row in duty_rows.items()}
     closed, on_time = context.closed, context.on_time
     ids = sorted({item.enterprise.pk for item in items})
     dates = {item.values["date"] for item in items}
@@ -454,6 +475,7 @@ def _write_set(items: Sequence[Item], outcomes: Sequence[Outcome], context: _Con
         if old is None:
             values[_DIFFICULTIES] = _difficulties_json(values[_DIFFICULTIES])
             row = [None, e.pk, e.region_id, day, 1, on_time[day], *values, "{}", *none]
+            row.extend(dims.get(e.pk, no_duty))
             new.append((outcome, row))
             outcome.created = True
         else:
@@ -465,19 +487,15 @@ def _write_set(items: Sequence[Item], outcomes: Sequence[Outcome], context: _Con
             values[_DIFFICULTIES] = _difficulties_json(values[_DIFFICULTIES])
             row = [old[0], e.pk, e.region_id, day, old[3] + 1, old[4], *values, dumps(diff)]
             row.extend(before[m] for m in _MEASURED)
+            row.extend(dims.get(e.pk, no_duty))
         rows.append(row)
         outcome.changed = True
     if not rows:
-        return
+        return None
     table = Report._meta.db_table
     with connection.cursor() as cursor:
         if new:
-            cursor.execute(  # one array, not a row per id: 10,000 rows cost 20 ms to fetch
-                "SELECT array_agg(nextval(pg_get_serial_sequence(%s, 'id'))) "
-                "FROM generate_series(1, %s)",
-                [table, len(new)],
-            )
-            (pks,) = cursor.fetchone()
+            pks = _new_ids(cursor, table, len(new))
             for (outcome, row), pk in zip(new, pks, strict=True):
                 row[0] = outcome.report_id = pk
         cursor.execute(_STAGING_DDL)
@@ -490,45 +508,52 @@ def _write_set(items: Sequence[Item], outcomes: Sequence[Outcome], context: _Con
         now = context.now
         cursor.execute(
             f"INSERT INTO {table} (id, enterprise_id, county, date, {stored}, on_time, "  # noqa: S608
-            f"version, submitted_at, updated_at, submitted_by_id) SELECT id, enterprise_id, "
-            f"county, date, {stored}, on_time, 1, %s, %s, %s FROM {STAGING} WHERE version = 1 "
-            "ORDER BY id",
-            [now, now, who_id],
+            f"version, submitted_at, updated_at, submitted_by_id, source) SELECT id, "
+            f"enterprise_id, county, date, {stored}, on_time, 1, %s, %s, %s, %s FROM {STAGING} "
+            "WHERE version = 1 ORDER BY id",
+            [now, now, who_id, context.source],
         )
         if len(new) < len(rows):
+            # Versions are kept from a report's first correction on (see Report): the first
+            # version's row from the report as it stands, before it changes, then the new one's.
+            versions = ReportVersion._meta.db_table
+            built = ", ".join(f"'{f}', {{0}}.{f}" for f in STORED)
+            cursor.execute(
+                f"INSERT INTO {versions} ({', '.join(_VERSION_COLUMNS)}) SELECT r.id, 1, "  # noqa: S608
+                f"r.submitted_by_id, r.submitted_at, r.source, "
+                f"jsonb_build_object({built.format('r')}), '{{}}'::jsonb FROM {table} r "
+                f"JOIN {STAGING} s ON s.id = r.id WHERE s.version = 2 ORDER BY r.id"
+            )
             cursor.execute(
                 f"UPDATE {table} r SET {', '.join(f'{f} = s.{f}' for f in STORED)}, "  # noqa: S608
                 f"version = s.version, updated_at = %s FROM {STAGING} s "
                 "WHERE s.version > 1 AND r.id = s.id",
                 [now],
             )
-        built = ", ".join(f"'{f}', {f}" for f in STORED)
-        cursor.execute(
-            f"INSERT INTO {ReportVersion._meta.db_table} (report_id, version, actor_id, at, "  # noqa: S608
-            f"source, values, changes) SELECT id, version, %s, %s, %s, "
-            f"jsonb_build_object({built}), changes FROM {STAGING} ORDER BY id",
-            [who_id, now, context.source],
-        )
-        # Each report's contribution where its enterprise counts daily, and a corrected
-        # report's old one taken off (on_time stays as first submitted): rollups.vector in SQL.
-        sign = "v.sign"
-        q = connection.ops.quote_name
-        columns = ", ".join(q(c) for c in (*rollups.ROLLUP_KEYS, *MEASURES))
-        cursor.execute(
-            f"INSERT INTO {rollups.staged_deltas()} ({columns}) SELECT d.county, v.date, "  # noqa: S608
-            "d.cadence, d.division, d.size, "
-            f"d.tagset, d.park_id, {sign}, CASE WHEN v.on_time THEN {sign} ELSE 0 END, "
-            f"CASE WHEN v.status <> 'not_resumed' THEN {sign} ELSE 0 END, "
-            f"CASE WHEN v.status = 'full' THEN {sign} ELSE 0 END, {sign} * v.staff_on_site, "
-            f"{sign} * v.capacity_pct * d.weight, {sign} * d.weight, {sign} * v.fever, "
-            f"{sign} * v.suspected, {sign} * v.confirmed FROM ("
-            f"SELECT enterprise_id, date, 1 AS sign, on_time, {', '.join(_MEASURED)} "
-            f"FROM {STAGING} UNION ALL SELECT enterprise_id, date, -1, on_time, "
-            f"{', '.join(_OLD)} FROM {STAGING} WHERE version > 1) v "
-            f"JOIN {Duty._meta.db_table} d ON d.enterprise_id = v.enterprise_id "
-            "WHERE d.cadence = %s",
-            [Cadence.DAILY.value],
-        )
+            cursor.execute(
+                f"INSERT INTO {versions} ({', '.join(_VERSION_COLUMNS)}) SELECT id, version, "  # noqa: S608
+                f"%s, %s, %s, jsonb_build_object({built.format(STAGING)}), changes "
+                f"FROM {STAGING} WHERE version > 1 ORDER BY id",
+                [who_id, now, context.source],
+            )
+    # Each report's contribution where its enterprise counts daily, and a corrected report's
+    # old one taken off (on_time stays as first submitted): rollups.vector in SQL, read by
+    # rollups.apply_staged from the staging table before it is dropped.
+    sign = "v.sign"
+    duty = f"duty_county, {', '.join(_DUTY_KEY[1:])}"
+    return (
+        "SELECT v.duty_county, v.date, v.cadence, v.division, v.size, "  # noqa: S608
+        f"v.tagset, v.park_id, {sign}, CASE WHEN v.on_time THEN {sign} ELSE 0 END, "
+        f"CASE WHEN v.status <> 'not_resumed' THEN {sign} ELSE 0 END, "
+        f"CASE WHEN v.status = 'full' THEN {sign} ELSE 0 END, {sign} * v.staff_on_site, "
+        f"{sign} * v.capacity_pct * v.weight, {sign} * v.weight, {sign} * v.fever, "
+        f"{sign} * v.suspected, {sign} * v.confirmed FROM ("
+        f"SELECT {duty}, date, 1 AS sign, on_time, {', '.join(_MEASURED)} "
+        f"FROM {STAGING} UNION ALL SELECT {duty}, date, -1, on_time, "
+        f"{', '.join(_OLD)} FROM {STAGING} WHERE version > 1) v "
+        "WHERE v.cadence = %s",
+        [Cadence.DAILY.value],
+    )
 
 
 _DIFFICULTIES_JSON: dict[tuple[str, ...], str] = {}
@@ -630,11 +655,23 @@ def _builder(model, *, saved: bool) -> Callable[[dict[str, Any]], Any]:
 
 REPORT_FIELDS = tuple(f.attname for f in Report._meta.concrete_fields if not f.primary_key)
 _REPORT_WRITER = Writer(Report, REPORT_FIELDS)
-_VERSION_WRITER = Writer(
-    ReportVersion, ["report", "version", "actor", "at", "source", "values", "changes"]
-)
+_VERSION_FIELDS = ("report", "version", "actor", "at", "source", "values", "changes")
+_VERSION_COLUMNS = ("report_id", "version", "actor_id", "at", "source", "values", "changes")
+_VERSION_WRITER = Writer(ReportVersion, list(_VERSION_FIELDS))
 # Below this many rows a multi-row INSERT is as quick as COPY's extra round trip.
 COPY_FROM = 100
+
+
+def _new_ids(cursor, table: str, n: int) -> list[int]:
+    """`n` ids from the table's sequence (PostgreSQL): one array, not a row per id (10,000 rows
+    cost 20 ms to fetch), and the sequence looked up once (a subquery), not for every id (40 ms
+    in 10,000)."""
+    cursor.execute(
+        "SELECT array_agg(nextval((SELECT pg_get_serial_sequence(%s, 'id'))::regclass)) "
+        "FROM generate_series(1, %s)",
+        [table, n],
+    )
+    return cursor.fetchone()[0]
 
 
 def _insert_reports(reports: list[Report]) -> None:
@@ -652,17 +689,13 @@ def _insert_reports(reports: list[Report]) -> None:
         return
     table = Report._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(reports)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
+        ids = _new_ids(cursor, table, len(reports))
         dumps = json.dumps
         with cursor.cursor.copy(
             f"COPY {table} (id, enterprise_id, county, date, status, staff_on_site, "
             "capacity_pct, temperature_checks, disinfection, mask_days, fever, suspected, "
             "confirmed, difficulties, over_headcount_reason, note, on_time, version, "
-            "submitted_at, updated_at, submitted_by_id) FROM STDIN"
+            "submitted_at, updated_at, submitted_by_id, source) FROM STDIN"
         ) as copy:
             for r, pk in zip(reports, ids, strict=True):
                 copy.write_row(
@@ -688,6 +721,7 @@ def _insert_reports(reports: list[Report]) -> None:
                         r.submitted_at,
                         r.updated_at,
                         r.submitted_by_id,
+                        r.source,
                     )
                 )
     db = Report.objects.db
@@ -697,44 +731,39 @@ def _insert_reports(reports: list[Report]) -> None:
         r._state.db = db
 
 
-def _insert_versions(
-    versions: list[tuple[Report, dict[str, Any], dict]], who, now, source: str
-) -> None:
-    actor_id = who.pk if who is not None else None
-    if connection.vendor != "postgresql" or len(versions) < COPY_FROM:
-        _VERSION_WRITER.insert(
-            [
-                (r.pk, r.version, actor_id, now, source, jsonable(values), diff)
-                for r, values, diff in versions
-            ]
-        )
+def _first_version(report: Report, values: dict[str, Any]) -> tuple:
+    """A report's first version as ReportVersion stores it (_VERSION_FIELDS but the report's
+    id), from the report as it stood before its first correction (`values`: its STORED)."""
+    return (1, report.submitted_by_id, report.submitted_at, report.source, values, {})
+
+
+def versions(report: Report) -> list[ReportVersion]:
+    """Every version of `report`, oldest first. A report never corrected has none stored: its
+    first version is the report itself (see Report), given here as an unsaved ReportVersion."""
+    if report.version > 1:
+        return list(ReportVersion.objects.filter(report=report).select_related("actor"))
+    fields = _first_version(report, jsonable(_values_of(report)))
+    first = ReportVersion(report=report, **dict(zip(_VERSION_COLUMNS[1:], fields, strict=True)))
+    if report.submitted_by_id is not None:
+        first.actor = report.submitted_by
+    return [first]
+
+
+def _insert_versions(rows: list[tuple]) -> None:
+    """INSERT versions given as _VERSION_FIELDS tuples (values and changes as dicts): COPY on
+    PostgreSQL for a batch, multi-row INSERTs otherwise."""
+    if not rows:
         return
-    # A new report's first version holds exactly the stored values and no changes: PostgreSQL
-    # builds those from the rows just written, instead of Python writing JSON for each.
-    first = [r.pk for r, _, diff in versions if r.version == 1 and not diff]
-    if first:
-        built = ", ".join(f"'{name}', {name}" for name in STORED)
-        table = connection.ops.quote_name(ReportVersion._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (report_id, version, actor_id, at, source, values, "  # noqa: S608
-                f"changes) SELECT id, version, %s, %s, %s, jsonb_build_object({built}), "
-                f"'{{}}'::jsonb FROM {Report._meta.db_table} WHERE id = ANY(%s) ORDER BY id",
-                [actor_id, now, source, first],
-            )
-    later = [(r, values, diff) for r, values, diff in versions if r.version > 1 or diff]
-    if not later:
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
+        _VERSION_WRITER.insert([(*r[:5], jsonable(r[5]), r[6]) for r in rows])
         return
     dumps = json.dumps
     with connection.cursor() as cursor:
         with cursor.cursor.copy(
-            f"COPY {ReportVersion._meta.db_table} "
-            "(report_id, version, actor_id, at, source, values, changes) FROM STDIN"
+            f"COPY {ReportVersion._meta.db_table} ({', '.join(_VERSION_COLUMNS)}) FROM STDIN"
         ) as copy:
-            for r, values, diff in later:
-                copy.write_row(
-                    (r.pk, r.version, actor_id, now, source, dumps(jsonable(values)), dumps(diff))
-                )
+            for r in rows:
+                copy.write_row((*r[:5], dumps(jsonable(r[5])), dumps(r[6])))
 
 
 LOCKED = "该日期已被锁定，不能再修改 (this date is locked by an official)"

@@ -16,7 +16,7 @@ from regions.models import Region
 from registry.schemas import ValidationErrors
 
 from . import actions, calendar, quick
-from .models import Report, ReportVersion
+from .models import Report
 from .schemas import (
     BatchIn,
     BatchOut,
@@ -225,7 +225,11 @@ def versions(request: HttpRequest, uscc: str, day: str):
     parsed = _day(day)
     if parsed is None:
         raise Http404
-    report = Report.objects.filter(enterprise=enterprise, date=parsed).first()
+    report = (
+        Report.objects.filter(enterprise=enterprise, date=parsed)
+        .select_related("submitted_by")
+        .first()
+    )
     if report is None:
         raise Http404
     return [
@@ -236,7 +240,7 @@ def versions(request: HttpRequest, uscc: str, day: str):
             "source": v.source,
             "changes": v.changes,
         }
-        for v in ReportVersion.objects.filter(report=report).select_related("actor")
+        for v in actions.versions(report)
     ]
 
 

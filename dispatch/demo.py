@@ -45,7 +45,7 @@ from regions.models import Region
 from registry.models import Enterprise, EnterpriseTag
 
 from . import actions, priority, rollups
-from .models import CountyRisk, Difficulty, EmergencyPeriod, Report, ReportVersion, Status
+from .models import CountyRisk, Difficulty, EmergencyPeriod, Report, Status
 
 SEED = 20200222
 START = date(2020, 2, 3)
@@ -483,10 +483,11 @@ def _stamp_of(p: Planned) -> tuple[datetime, bool]:
 
 
 def _stamp(written: list[tuple[int, Planned]]) -> None:
-    """Give written reports (and their first version) the time they arrived in the plan.
+    """Give written reports the time they arrived in the plan (new, each is its own first
+    version: see Report).
 
     A day's reports are written in order of arrival, so reports sharing a time have consecutive
-    ids: each run of them is one ranged UPDATE, all sent in one executemany per table."""
+    ids: each run of them is one ranged UPDATE, all sent in one executemany."""
     runs: list[tuple[datetime, bool, int, int]] = []
     for pk, p in sorted(written, key=lambda w: w[0]):
         moment, on_time = _stamp_of(p)
@@ -496,7 +497,7 @@ def _stamp(written: list[tuple[int, Planned]]) -> None:
             runs.append((moment, on_time, pk, pk))
     ops = connection.ops
     q = ops.quote_name
-    reports, versions = Report._meta.db_table, ReportVersion._meta.db_table
+    reports = Report._meta.db_table
     stamps = [
         (ops.adapt_datetimefield_value(timezone.make_aware(moment)), on_time, first, last)
         for moment, on_time, first, last in runs
@@ -506,11 +507,6 @@ def _stamp(written: list[tuple[int, Planned]]) -> None:
             f"UPDATE {q(reports)} SET {q('submitted_at')} = %s, {q('updated_at')} = %s, "  # noqa: S608
             f"{q('on_time')} = %s WHERE {q('id')} BETWEEN %s AND %s",
             [(at, at, on_time, first, last) for at, on_time, first, last in stamps],
-        )
-        cursor.executemany(
-            f"UPDATE {q(versions)} SET {q('at')} = %s "  # noqa: S608
-            f"WHERE {q('report_id')} BETWEEN %s AND %s",
-            [(at, first, last) for at, _, first, last in stamps],
         )
 
 

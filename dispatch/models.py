@@ -128,7 +128,12 @@ class Duty(models.Model):
 
 
 class Report(models.Model):
-    """The current version of one enterprise's report for one date (earlier versions are kept)."""
+    """The current version of one enterprise's report for one date (earlier versions are kept).
+
+    A report never corrected is its own first version: who sent it (submitted_by), when
+    (submitted_at), from where (source) and its values. Its ReportVersion rows are written at
+    its first correction, the first version's from the report as it stood (actions.versions
+    reads both kinds)."""
 
     # No index of its own: report_one_per_date (enterprise, date) serves lookups by enterprise,
     # and a second index would cost every insert.
@@ -158,6 +163,8 @@ class Report(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Where the first version came from: web, api, batch, import, no_change, demo.
+    source = models.CharField(_("source"), max_length=16, default="", blank=True)
 
     class Meta:
         ordering = ["-date", "enterprise_id"]
@@ -176,7 +183,8 @@ class Report(models.Model):
 
 
 class ReportVersion(models.Model):
-    """Every version of a report: who, when, from where, the values and what changed."""
+    """Every version of a corrected report: who, when, from where, the values and what changed.
+    A report never corrected has none (it is its own first version: see Report)."""
 
     # Lookups by report use reportversion_unique (report, version); no index of its own.
     report = models.ForeignKey(

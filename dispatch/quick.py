@@ -1,7 +1,7 @@
 """One new report through the API on PostgreSQL, the common case, in two statements.
 
 The API's commonest write is an enterprise's own reporter sending a new report for a date. The
-general path (idempotency.run → actions.submit → actions.write) answers it with eleven statements
+general path (idempotency.run → actions.submit → actions.write) answers it with ten statements
 inside its transaction, each built, sent, parsed and planned on its own: together they cost more
 than the rows they write. Here the same case takes two, each prepared once per connection
 (lib/prepared.py), with the same rules (validation.clean), the same rows and the same answer:
@@ -9,9 +9,9 @@ than the rows they write. Here the same case takes two, each prepared once per c
 1. the look: the Idempotency-Key's lock and earlier answer (as idempotency.run takes them), the
    reporter's own enterprise, the cut-off, the enterprise's duty locked FOR UPDATE (as write()
    locks it), whether a period lock closes the date, whether the date already has a report;
-2. the write: the report, inserted unless the date has one (ON CONFLICT DO NOTHING), and, fed
-   from its new row, its first version, its Rollup then its CountyDay delta (the order in which
-   every writer takes them), the audit row and the key's answer.
+2. the write: the report (its own first version: see Report), inserted unless the date has one
+   (ON CONFLICT DO NOTHING), and, fed from its new row, its Rollup then its CountyDay delta (the
+   order in which every writer takes them), the audit row and the key's answer.
 
 Every other case leaves before writing anything, its transaction rolled back, and goes the
 general way, which answers every case: another role, a correction or an unchanged report, a
@@ -49,7 +49,6 @@ from .models import (
     IdempotencyKey,
     PeriodLock,
     Report,
-    ReportVersion,
     Rollup,
     Settings,
 )
@@ -130,6 +129,7 @@ def _submit(request, user, key: str, uscc: str, day: date, raw, answer) -> Statu
         submitted_at=now,
         updated_at=now,
         submitted_by_id=user.pk,
+        source=SOURCE,
         **values,
     )
     event = log.build(
@@ -145,8 +145,6 @@ def _submit(request, user, key: str, uscc: str, day: date, raw, answer) -> Statu
     measures = rollups.vector(SimpleNamespace(on_time=on_time, **values), duty["weight"])
     params = {
         **{name: _db(Report, name, getattr(report, name)) for name in actions.REPORT_FIELDS},
-        "values": _db(ReportVersion, "values", actions.jsonable(values)),
-        "source": SOURCE,
         **{f"duty_{name}": duty[name] for name in _DUTY_KEYS},
         **{f"sum_{m}": v for m, v in zip(MEASURES, measures, strict=True)},
         **{f"audit_{name}": _db(AuditEvent, name, getattr(event, name)) for name in log.FIELDS},
@@ -246,7 +244,7 @@ def _look_sql(with_key: bool) -> str:
 
 @functools.cache
 def _write_sql(with_key: bool) -> str:
-    """Parameters: the report's fields (by attname), the version's values and source, the duty's
+    """Parameters: the report's fields (by attname), the duty's
     key columns (duty_…), the measures, the audit row's fields (audit_…); with a key, key,
     fingerprint and body (the answer, its id set here)."""
     rollup_columns, rollup_conflict = rollups.upsert_sql(
@@ -268,23 +266,9 @@ def _write_sql(with_key: bool) -> str:
         f"VALUES ({', '.join(report.values())}) ON CONFLICT (enterprise_id, date) DO NOTHING "
         "RETURNING id"
     )
-    version = _insert(
-        ReportVersion,
-        {
-            "report_id": "r.id",
-            "version": "1",
-            "actor_id": "%(submitted_by_id)s",
-            "at": "%(submitted_at)s",
-            "source": "%(source)s",
-            "values": "%(values)s",
-            "changes": "'{}'::jsonb",
-        },
-        "r",
-    )
     audit = _insert(AuditEvent, {name: f"%(audit_{name})s" for name in log.FIELDS}, "r")
     parts = [
         f"r AS ({report_sql})",
-        f"v AS ({version})",
         f"u AS (INSERT INTO {Rollup._meta.db_table} ({rollup_columns}) "  # noqa: S608
         f"SELECT {keys}, {measures} FROM r {rollup_conflict} RETURNING 1)",
         f"c AS (INSERT INTO {CountyDay._meta.db_table} ({county_columns}) "  # noqa: S608

@@ -190,47 +190,65 @@ def apply(deltas: Deltas) -> None:
     _upsert(CountyDay._meta.db_table, ("county", "date", "cadence"), MEASURES, county_day)
 
 
-# Rollup deltas gathered in SQL (a set-based write), added up by apply_staged.
+# Rollup deltas computed in Python beside a set-based write, added up by apply_staged.
 DELTAS = "staging_rollup_deltas"
 
 
-def staged_deltas() -> str:
-    """The temporary table (dropped at commit) that rollup deltas can be inserted into, by
-    Rollup key; apply_staged adds them to the rollup tables and empties it."""
+def apply_staged(extra: Deltas, staged: tuple[str, list] | None = None) -> None:
+    """apply() for the delta rows of the query `staged` (SQL and parameters; ROLLUP_KEYS then
+    MEASURES, a row per report or more) plus `extra` (PostgreSQL, inside a transaction). One
+    statement adds their sums by key to Rollup, then by county and date to CountyDay, each in
+    the same key order as apply() takes its row locks."""
     q = connection.ops.quote_name
     columns = ", ".join(q(c) for c in (*ROLLUP_KEYS, *MEASURES))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {DELTAS} ON COMMIT DROP AS "  # noqa: S608
-            f"SELECT {columns} FROM {Rollup._meta.db_table} WITH NO DATA"
-        )
-    return DELTAS
-
-
-def apply_staged(extra: Deltas) -> None:
-    """apply() for the staged deltas plus `extra` (PostgreSQL, inside a transaction): one upsert
-    per table, of the sums by key, in the same key order as apply() takes its row locks."""
-    q = connection.ops.quote_name
-    table = staged_deltas()
+    parts, params = ([staged[0]], list(staged[1])) if staged else ([], [])
     with connection.cursor() as cursor:
         if extra:
-            columns = ", ".join(q(c) for c in (*ROLLUP_KEYS, *MEASURES))
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {DELTAS} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {columns} FROM {Rollup._meta.db_table} WITH NO DATA"
+            )
+            cursor.execute(f"TRUNCATE {DELTAS}")
+            with cursor.cursor.copy(f"COPY {DELTAS} ({columns}) FROM STDIN") as copy:
                 for key, values in extra.items():
                     copy.write_row((*key, *values))
-        sums = ", ".join(f"SUM({q(m)})" for m in MEASURES)
-        nonzero = " OR ".join(f"SUM({q(m)}) <> 0" for m in MEASURES)
-        for model, keys in ((Rollup, ROLLUP_KEYS), (CountyDay, ("county", "date", "cadence"))):
-            target = model._meta.db_table
-            names = ", ".join(q(k) for k in keys)
-            order = ", ".join(f'{q(k)} COLLATE "C"' if k in _TEXT_KEYS else q(k) for k in keys)
-            updates = ", ".join(f"{q(m)} = {target}.{q(m)} + excluded.{q(m)}" for m in MEASURES)
-            cursor.execute(
-                f"INSERT INTO {target} ({names}, {', '.join(q(m) for m in MEASURES)}) "  # noqa: S608
-                f"SELECT {names}, {sums} FROM {table} GROUP BY {names} HAVING {nonzero} "
-                f"ORDER BY {order} ON CONFLICT ({names}) DO UPDATE SET {updates}"
-            )
-        cursor.execute(f"TRUNCATE {table}")
+            parts.append(f"SELECT {columns} FROM {DELTAS}")  # noqa: S608
+        if not parts:
+            return
+        cursor.execute(_staged_sql(" UNION ALL ".join(parts)), params)
+
+
+@functools.cache
+def _staged_sql(source: str) -> str:
+    q = connection.ops.quote_name
+    columns = ", ".join(q(c) for c in (*ROLLUP_KEYS, *MEASURES))
+    measures = ", ".join(q(m) for m in MEASURES)
+
+    def sums(table: str) -> tuple[str, str]:
+        added = ", ".join(f"SUM({table}.{q(m)}) AS {q(m)}" for m in MEASURES)
+        return added, " OR ".join(f"SUM({table}.{q(m)}) <> 0" for m in MEASURES)
+
+    def order(keys: tuple[str, ...]) -> str:
+        return ", ".join(f'{q(k)} COLLATE "C"' if k in _TEXT_KEYS else q(k) for k in keys)
+
+    day_keys = ROLLUP_KEYS[:3]
+    by_key, by_key_nonzero = sums("x")
+    by_day, by_day_nonzero = sums("d")
+    rollup_columns, rollup_conflict = upsert_sql(Rollup._meta.db_table, ROLLUP_KEYS, MEASURES)
+    day_columns, day_conflict = upsert_sql(CountyDay._meta.db_table, day_keys, MEASURES)
+    names = ", ".join(q(k) for k in ROLLUP_KEYS)
+    day_names = ", ".join(q(k) for k in day_keys)
+    # CountyDay's rows are written after Rollup's, as apply() writes them: its insert waits for
+    # the count of Rollup's rows written.
+    return (
+        f"WITH d AS MATERIALIZED (SELECT {names}, {by_key} FROM ({source}) "  # noqa: S608
+        f"AS x({columns}) GROUP BY {names} HAVING {by_key_nonzero}), "
+        f"u AS (INSERT INTO {Rollup._meta.db_table} ({rollup_columns}) SELECT {names}, "
+        f"{measures} FROM d ORDER BY {order(ROLLUP_KEYS)} {rollup_conflict} RETURNING 1) "
+        f"INSERT INTO {CountyDay._meta.db_table} ({day_columns}) SELECT {day_names}, {by_day} "
+        f"FROM d WHERE (SELECT count(*) FROM u) >= 0 GROUP BY {day_names} "
+        f"HAVING {by_day_nonzero} ORDER BY {order(day_keys)} {day_conflict}"
+    )
 
 
 def register_vector(duty: Duty) -> list[int]:

@@ -195,9 +195,7 @@ def _history(report: Report | None) -> list[tuple[ReportVersion, list[tuple[str,
                 for k, (old, new) in v.changes.items()
             ],
         )
-        for v in ReportVersion.objects.filter(report=report)
-        .select_related("actor")
-        .order_by("-version")
+        for v in reversed(actions.versions(report))
     ]
 
 

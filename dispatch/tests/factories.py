@@ -1,5 +1,6 @@
 """Reports for tests, written through the real path (actions.write) at a chosen time."""
 
+from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 from unittest import mock
@@ -7,6 +8,7 @@ from unittest import mock
 from django.utils import timezone
 
 from dispatch import actions
+from dispatch.models import Report, ReportVersion
 
 BASE = {
     "status": "partial",
@@ -39,3 +41,19 @@ def report(enterprise, day: date, *, actor=None, when: tuple | None = None, **va
         )
     assert not outcome.errors, outcome.errors
     return outcome
+
+
+def versions_kept() -> int:
+    """How many versions all reports keep, checking how they are kept: a report never corrected
+    is its own one version and has no stored rows; a corrected one has a row for each of its
+    versions, 1 to its current one (see Report). A stored version of no report fails here."""
+    stored: dict[int, list[int]] = defaultdict(list)
+    for report_id, version in ReportVersion.objects.values_list("report_id", "version"):
+        stored[report_id].append(version)
+    total = 0
+    for pk, version in Report.objects.values_list("pk", "version"):
+        kept = sorted(stored.pop(pk, []))
+        assert kept == ([] if version == 1 else list(range(1, version + 1))), (pk, version, kept)
+        total += version
+    assert not stored, f"versions of no report: {dict(stored)}"
+    return total

@@ -16,7 +16,7 @@ from dispatch.api import submit_rows
 from dispatch.models import Duty, PeriodLock, Report, ReportVersion
 from lib import testing
 
-from .factories import BASE, at, report
+from .factories import BASE, at, report, versions_kept
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the set-based write is PostgreSQL's"
@@ -70,6 +70,7 @@ def _state(answer: dict[str, Any]) -> dict[str, Any]:
         "answer": {**answer, "rows": rows},
         "reports": reports,
         "versions": versions,
+        "kept": versions_kept(),  # and kept as Report says: rows from a first correction on
         "rollups": rollups.snapshot(),
         "audit": audit,
     }

@@ -133,7 +133,7 @@ def test_no_change_repeats_the_last_report_for_the_new_date(world):
         if name != "date":
             assert getattr(new, name) == getattr(last, name), name
     assert new.version == 1 and new.on_time is True and new.submitted_by == world.dave
-    assert ReportVersion.objects.get(report=new).source == "no_change"
+    assert new.source == "no_change" and not new.versions.exists()  # its own first version
     assert Report.objects.count() == 2
     # On the page now: the report is in, so the one-action button is gone.
     assert 'id="no-change"' not in r.content.decode()
@@ -170,7 +170,7 @@ def test_submit_creates_the_report_on_time(world):
     saved = Report.objects.get(enterprise=world.steel, date=FRI)
     assert saved.staff_on_site == 120 and saved.difficulties == ["labour", "transport"]
     assert saved.note == "复工中" and saved.temperature_checks is True and saved.on_time is True
-    assert ReportVersion.objects.get(report=saved).source == "web"
+    assert saved.source == "web" and not saved.versions.exists()  # its own first version
     assert AuditEvent.objects.filter(action="submit", actor=world.dave).count() == 1
 
 
@@ -208,12 +208,15 @@ def test_a_correction_makes_version_2_with_its_changes_recorded(world):
     page = r.content.decode()
     saved = Report.objects.get(enterprise=world.steel, date=FRI)
     assert saved.version == 2 and saved.staff_on_site == 20 and saved.disinfection is False
-    v2 = ReportVersion.objects.get(report=saved, version=2)
+    v1, v2 = ReportVersion.objects.filter(report=saved).order_by("version")
+    assert v1.changes == {} and v1.values["staff_on_site"] == 10 and v1.values["disinfection"]
+    assert (v1.actor, v1.source, v1.at) == (world.dave, "test", saved.submitted_at)
     assert v2.changes == {"staff_on_site": [10, 20], "disinfection": [True, False]}
     assert v2.actor == world.dave and v2.source == "web"
     assert "now version 2" in page
     history = page[page.index('id="history"') :]
     assert "10 → 20" in history and "Yes → No" in history and "dave · web" in history
+    assert "dave · test" in history  # the first version
     assert Report.objects.count() == 1
 
 
