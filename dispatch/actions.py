@@ -656,7 +656,10 @@ def _builder(model, *, saved: bool) -> Callable[[dict[str, Any]], Any]:
 REPORT_FIELDS = tuple(f.attname for f in Report._meta.concrete_fields if not f.primary_key)
 _REPORT_WRITER = Writer(Report, REPORT_FIELDS)
 _VERSION_FIELDS = ("report", "version", "actor", "at", "source", "values", "changes")
-_VERSION_COLUMNS = ("report_id", "version", "actor_id", "at", "source", "values", "changes")
+_VERSION_COLUMNS = tuple(
+    {f.name: f.column for f in ReportVersion._meta.concrete_fields}[name]
+    for name in _VERSION_FIELDS
+)
 _VERSION_WRITER = Writer(ReportVersion, list(_VERSION_FIELDS))
 # Below this many rows a multi-row INSERT is as quick as COPY's extra round trip.
 COPY_FROM = 100

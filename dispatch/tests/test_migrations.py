@@ -7,22 +7,12 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from .factories import BASE
+
 BEFORE = [("dispatch", "0005_idempotencykey_user_index_in_unique")]
 AFTER = [("dispatch", "0006_report_source_first_version_in_report")]
-VALUES = {
-    "status": "partial",
-    "staff_on_site": 10,
-    "capacity_pct": 50,
-    "temperature_checks": True,
-    "disinfection": True,
-    "mask_days": 7,
-    "fever": 0,
-    "suspected": 0,
-    "confirmed": 0,
-    "difficulties": ["labour"],
-    "over_headcount_reason": "",
-    "note": "",
-}
+# A report's values as a version holds them: the factories' report with the free fields.
+VALUES = {**BASE, "difficulties": ["labour"], "over_headcount_reason": "", "note": ""}
 
 
 def migrate(targets):
