@@ -15,7 +15,7 @@ from lib import idempotency
 from regions.models import Region
 from registry.schemas import ValidationErrors
 
-from . import actions, calendar, quick
+from . import actions, calendar
 from .models import Report
 from .schemas import (
     BatchIn,
@@ -64,7 +64,7 @@ def as_dict(report: Report, uscc: str) -> dict[str, Any]:
     }
 
 
-def _uscc(text: str) -> str:
+def uscc_as_sent(text: str) -> str:
     """An enterprise code as sent. One with a NUL byte matches nothing (and is not sent to the
     database: PostgreSQL refuses NUL in text, which answered 500; found by schemathesis)."""
     return "" if "\x00" in text else text.strip().upper()
@@ -91,13 +91,8 @@ def _errors(errors: dict[str, str]) -> dict:
     summary="Submit or correct one report (201 new; 200 corrected, unchanged or replayed)",
 )
 def submit(request: HttpRequest, payload: ReportIn):
-    uscc = _uscc(payload.enterprise)
+    uscc = uscc_as_sent(payload.enterprise)
     raw = payload.dict(exclude={"enterprise"})
-    # A reporter's new report on PostgreSQL, the common case, in two statements (dispatch.quick);
-    # everything else, and every case it does not take, the general way below.
-    answer = quick.submit(request, uscc, raw, lambda report: as_dict(report, uscc))
-    if answer is not None:
-        return answer
 
     def compute() -> tuple[int, Any]:
         enterprise = actions.reportable(request.user, [uscc]).get(uscc)
@@ -133,7 +128,7 @@ def batch(request: HttpRequest, payload: BatchIn):
 def submit_rows(request, rows: list[dict[str, Any]], *, source: str) -> dict[str, Any]:
     """Check every row with the rule set, write the good ones in one go, say what became of each."""
     user = request.user
-    usccs = [_uscc(str(r.get("enterprise") or "")) for r in rows]
+    usccs = [uscc_as_sent(str(r.get("enterprise") or "")) for r in rows]
     enterprises = actions.reportable(user, usccs)
     today = calendar.today()
     outcomes: list[dict[str, Any]] = []
@@ -188,7 +183,7 @@ def _day(text: str) -> date | None:
 def list_(request: HttpRequest, params: Query[ListQuery]):
     qs = Report.objects.filter(enterprise__in=scope.enterprises(request.user))  # type: ignore[arg-type]
     if params.enterprise:
-        qs = qs.filter(enterprise__uscc=_uscc(params.enterprise))
+        qs = qs.filter(enterprise__uscc=uscc_as_sent(params.enterprise))
     if params.region and params.region.isdigit() and len(params.region) == 6:
         qs = qs.filter(county__startswith=_prefix(params.region))
     for name, lookup in (("date", "date"), ("since", "date__gte"), ("until", "date__lte")):
@@ -221,7 +216,7 @@ def _prefix(code: str) -> str:
     summary="Every version of one report (who, when, what changed)",
 )
 def versions(request: HttpRequest, uscc: str, day: str):
-    enterprise = scope.enterprise_or_404(request.user, _uscc(uscc), request)  # type: ignore[arg-type]
+    enterprise = scope.enterprise_or_404(request.user, uscc_as_sent(uscc), request)  # type: ignore[arg-type]
     parsed = _day(day)
     if parsed is None:
         raise Http404

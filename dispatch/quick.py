@@ -1,46 +1,54 @@
-"""One new report through the API on PostgreSQL, the common case, in two statements.
+"""One new report through the API on PostgreSQL, the common case, in one statement.
 
 The API's commonest write is an enterprise's own reporter sending a new report for a date. The
-general path (idempotency.run → actions.submit → actions.write) answers it with ten statements
-inside its transaction, each built, sent, parsed and planned on its own: together they cost more
-than the rows they write. Here the same case takes two, each prepared once per connection
-(lib/prepared.py), with the same rules (validation.clean), the same rows and the same answer:
+general path (django-ninja → idempotency.run → actions.submit → actions.write) answers it with
+ten statements in a transaction, each built, sent, parsed and planned on its own, and with
+django-ninja's parsing and rendering around them: together they cost more than the rows they
+write. Here the same case is answered in front of django-ninja (`view`, mounted at
+/api/v1/reports before it), with the same rules (validation.clean), the same rows and the same
+answer, in one statement prepared once per connection (lib/prepared.py) that is its own
+transaction:
 
-1. the look: the Idempotency-Key's lock and earlier answer (as idempotency.run takes them), the
-   reporter's own enterprise, the cut-off, the enterprise's duty locked FOR UPDATE (as write()
-   locks it), whether a period lock closes the date, whether the date already has a report;
-2. the write: the report (its own first version: see Report), inserted unless the date has one
-   (ON CONFLICT DO NOTHING), and, fed from its new row, its Rollup then its CountyDay delta (the
-   order in which every writer takes them), the audit row and the key's answer.
+- it takes the Idempotency-Key's lock and reads its earlier answer (as idempotency.run does);
+- it locks the duty of the reporter's own enterprise FOR UPDATE (as write() locks it), provided
+  the enterprise is the one named, its normal headcount is at least what the report's figures
+  need (validation.headcount_needed), it reports daily, no period lock closes the date and the
+  cut-off is the one this process assumed when it decided whether the report is on time;
+- fed from that row, it inserts the report (its own first version: see Report) unless the date
+  has one (ON CONFLICT DO NOTHING), and fed from the new report its Rollup then its CountyDay
+  delta (the order in which every writer takes them), the audit row and the key's answer.
 
-Every other case leaves before writing anything, its transaction rolled back, and goes the
-general way, which answers every case: another role, a correction or an unchanged report, a
-locked date, an enterprise that is not a daily reporter, a rule broken, an enterprise not the
-reporter's own. So does a report written by another request since the look (its snapshot came
-before the duty lock was granted): the insert then does nothing, and nothing else is written.
-tests/test_quick.py holds the two paths to the same rows and answers, case by case.
+Whatever the statement did not write goes the general way, which answers every case: another
+role, a session, a correction or an unchanged report, a locked date, an enterprise that is not a
+daily reporter, a rule broken, an enterprise not the reporter's own, a changed cut-off, a body
+django-ninja would read differently. tests/test_quick.py holds the two paths to the same rows and
+answers, case by case.
 """
 
 import functools
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import time
 from types import SimpleNamespace
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
+from django.http import HttpResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from ninja import Status
 
 from accounts import scope
-from accounts.models import Role
+from accounts.models import ApiToken, Role
 from audit import log
 from audit.models import AuditEvent
+from fugong.api import api
 from lib import idempotency, prepared
 from registry.models import Enterprise
 
 from . import actions, calendar, rollups, validation
+from .api import as_dict, uscc_as_sent
 from .models import (
     MEASURES,
     Cadence,
@@ -53,15 +61,99 @@ from .models import (
     Settings,
 )
 
+
+@csrf_exempt  # django-ninja checks CSRF for session callers; the lane takes bearer tokens only
+def view(request):
+    """POST /api/v1/reports: a bearer-token caller's new report answered here; every other request
+    (another method, a session, a body django-ninja would read differently) is django-ninja's."""
+    answer = _lane(request) if request.method == "POST" else None
+    return answer if answer is not None else _ninja_view()(request)
+
+
+@functools.cache
+def _ninja_view():
+    for pattern in api.urls[0]:
+        if str(pattern.pattern) == "reports":
+            return pattern.callback
+    raise LookupError("api/v1/reports")
+
+
+def _lane(request) -> HttpResponse | None:
+    if connection.vendor != "postgresql":
+        return None
+    auth = request.META.get("HTTP_AUTHORIZATION", "")
+    if not auth.startswith("Bearer "):
+        return None
+    try:
+        raw = json.loads(request.body)  # as django-ninja reads a body
+    except ValueError:
+        return None
+    if not plain(raw):
+        return None
+    token = ApiToken.find(auth[7:], note_use=True)  # the token as django-ninja's HttpBearer cuts it
+    if token is None:
+        return None
+    request.user = token.user
+    request.bearer = (auth[7:], token)  # django-ninja's TokenAuth takes it instead of a second look
+    uscc = uscc_as_sent(raw.pop("enterprise"))
+    answer = submit(request, uscc, raw, lambda report: as_dict(report, uscc))
+    if answer is None:
+        return None
+    return api.create_response(request, answer.value, status=answer.status_code)
+
+
+_TEXT = {"date": 32, "status": 32, "over_headcount_reason": 400, "note": 4000}  # ReportIn's limits
+_OPTIONAL = frozenset(("date", "status"))
+_INTS = frozenset(("staff_on_site", "capacity_pct", "mask_days", "fever", "suspected", "confirmed"))
+_BOOLS = frozenset(("temperature_checks", "disinfection"))
+_FIELDS = frozenset(("enterprise", "difficulties", *_TEXT, *_INTS, *_BOOLS))
+
+
+def plain(raw: Any) -> bool:
+    """Whether django-ninja's ReportIn takes this body as it is: its known fields, each of exactly
+    the declared type within the declared limits, so that ReportIn(**raw).dict() is raw with the
+    defaults filled in (tests/test_quick.py checks it for any body). The lane reads nothing else,
+    so it and django-ninja never read one body two ways."""
+    if type(raw) is not dict or not raw.keys() <= _FIELDS:
+        return False
+    enterprise = raw.get("enterprise")
+    if type(enterprise) is not str or len(enterprise) > 40:
+        return False
+    for name, value in raw.items():
+        if name in _INTS:
+            if value is not None and type(value) is not int:
+                return False
+        elif name in _BOOLS:
+            if value is not None and type(value) is not bool:
+                return False
+        elif name in _TEXT:
+            if value is None and name in _OPTIONAL:
+                continue
+            if type(value) is not str or len(value) > _TEXT[name]:
+                return False
+        elif name == "difficulties":
+            if type(value) is not list or len(value) > 20 or any(type(d) is not str for d in value):
+                return False
+    staff = [raw.get(n) for n in ("staff_on_site", "fever", "suspected", "confirmed")]
+    return all(v is None or 0 <= v <= 10_000_000 for v in staff)
+
+
+# --- the statement ---------------------------------------------------------------------------------
+
 SOURCE = "api"
+_HEADCOUNT_UNKNOWN = (
+    10**12
+)  # clean() before the headcount is known: its two rules that read it pass
+_cutoff: list[time | None] = [None]  # the cut-off as this process last read it (checked in SQL)
+_unread = object()
 
 
 class _Elsewhere(Exception):
-    """Not this path's case: its transaction is rolled back and the general path answers."""
+    """Not this path's case: nothing was written, and the general path answers."""
 
 
 def submit(
-    request, uscc: str, raw: dict[str, Any], answer: Callable[[Report], dict[str, Any]]
+    request, uscc: str, raw: dict[str, Any], answer: Callable[[Any], dict[str, Any]]
 ) -> Status | None:
     """The answer to one report (`raw`: its fields but the enterprise), or None when the
     general path must give it. `answer` makes the response body of a written report."""
@@ -77,52 +169,30 @@ def submit(
     key = request.headers.get(idempotency.HEADER, "")
     if len(key) > idempotency.MAX_KEY or "\x00" in key or "\x00" in uscc:
         return None
-    day, problem = (None, "") if raw.get("date") is None else validation.parse_date(raw["date"])
-    if day is None or problem:
-        return None
+    today = calendar.today()
+    cleaned = validation.clean(raw, headcount=_HEADCOUNT_UNKNOWN, today=today)
+    if cleaned.errors:
+        return None  # the general path words the errors (and stores them under the key)
     try:
-        with transaction.atomic():
-            return _submit(request, user, key, uscc, day, raw, answer)
+        if connection.in_atomic_block:  # a caller's transaction: a savepoint, as atomic() takes
+            with transaction.atomic():
+                return _submit(request, user, key, uscc, cleaned.values, answer)
+        return _submit(request, user, key, uscc, cleaned.values, answer)
     except _Elsewhere:
         return None
 
 
-def _submit(request, user, key: str, uscc: str, day: date, raw, answer) -> Status:
-    look = {"enterprise": user.enterprise_id, "uscc": uscc, "day": day}
-    if key:
-        look.update(lock=idempotency.lock_id(user.pk, key), user=user.pk, key=key)
-    with prepared.cursor() as cursor:
-        prepared.execute(cursor, _look_sql(bool(key)), look)
-        found = cursor.fetchone()
-    assert found is not None  # one row always (FROM held)
-    locked, stored_fp, stored_status, stored_body, *rest = found
-    if not locked:
-        return idempotency.busy()
-    fp = idempotency.fingerprint(request)
-    if stored_fp is not None:
-        return idempotency.replay(stored_fp, stored_status, stored_body, fp)
-    enterprise_row, cutoff, duty_row, (closed, taken) = (
-        rest[:5],
-        rest[5],
-        rest[6 : 6 + len(_DUTY_FIELDS)],
-        rest[6 + len(_DUTY_FIELDS) :],
-    )
-    if enterprise_row[0] is None or closed or taken:
-        raise _Elsewhere  # not the reporter's enterprise (404), a locked date, a correction
-    duty = dict(zip(_DUTY_FIELDS, duty_row, strict=True))
-    if duty["cadence"] != Cadence.DAILY:
-        raise _Elsewhere  # weekly: its report counts over a window of its other reports
-    enterprise = actions.Reportable._make(enterprise_row)
-    cleaned = actions.clean(raw, enterprise)
-    if cleaned.errors or cleaned.values["date"] != day:
-        raise _Elsewhere  # the general path words the errors (and stores them under the key)
-    values = {f: cleaned.values[f] for f in actions.STORED}
+def _submit(request, user, key: str, uscc: str, values: dict[str, Any], answer) -> Status:
+    cutoff = _cutoff[0]
+    if cutoff is None:
+        cutoff = _cutoff[0] = calendar.settings_row().cutoff or calendar.DEFAULT_CUTOFF
+    day = values["date"]
     now = timezone.now()
-    on_time = now <= calendar.cutoff_at(day, cutoff or calendar.DEFAULT_CUTOFF)
-    report = Report(
-        id=0,
-        enterprise_id=enterprise.pk,
-        county=enterprise.region_id,
+    on_time = now <= calendar.cutoff_at(day, cutoff)
+    stored = {f: values[f] for f in actions.STORED}
+    report = SimpleNamespace(
+        pk=0,
+        enterprise_id=user.enterprise_id,
         date=day,
         on_time=on_time,
         version=1,
@@ -130,43 +200,62 @@ def _submit(request, user, key: str, uscc: str, day: date, raw, answer) -> Statu
         updated_at=now,
         submitted_by_id=user.pk,
         source=SOURCE,
-        **values,
+        **stored,
     )
     event = log.build(
         "submit",
         actor=user,
         request=request,
         object_type="report",
-        object_id=f"{enterprise.uscc}:{day}",
+        object_id=f"{uscc}:{day}",
         source=SOURCE,
         created=1,
         corrected=0,
     )
-    measures = rollups.vector(SimpleNamespace(on_time=on_time, **values), duty["weight"])
-    params = {
-        **{name: _db(Report, name, getattr(report, name)) for name in actions.REPORT_FIELDS},
-        **{f"duty_{name}": duty[name] for name in _DUTY_KEYS},
-        **{f"sum_{m}": v for m, v in zip(MEASURES, measures, strict=True)},
+    # A measure is affine in the duty's weight (rollups.vector): the statement adds
+    # at_zero + per_weight × weight, the weight being the locked duty's.
+    counted = SimpleNamespace(on_time=on_time, **stored)
+    at_zero, at_one = rollups.vector(counted, 0), rollups.vector(counted, 1)
+    params: dict[str, Any] = {
+        **{name: _db(Report, name, getattr(report, name)) for name in _REPORT_PARAMS},
+        **{f"m_{m}": v for m, v in zip(MEASURES, at_zero, strict=True)},
+        **{f"w_{m}": b - a for m, a, b in zip(MEASURES, at_zero, at_one, strict=True)},
         **{f"audit_{name}": _db(AuditEvent, name, getattr(event, name)) for name in log.FIELDS},
+        "uscc": uscc,
+        "needed": validation.headcount_needed(values),
+        "cutoff": cutoff,
     }
     body = answer(report)
+    fp = ""
     if key:  # the answer stored with the key, its id set by the statement
-        stored = json.dumps(body, cls=DjangoJSONEncoder)
-        params.update(key=key, fingerprint=fp, body=stored)
+        fp = idempotency.fingerprint(request)
+        body_text = json.dumps(body, cls=DjangoJSONEncoder)
+        params.update(
+            lock=idempotency.lock_id(user.pk, key), key=key, fingerprint=fp, body=body_text
+        )
     try:
         with prepared.cursor() as cursor:
-            prepared.execute(cursor, _write_sql(bool(key)), params)
-            row = cursor.fetchone()
+            prepared.execute(cursor, _sql(bool(key)), params)
+            found = cursor.fetchone()
     except IntegrityError:
-        # The key's unique constraint: another request stored it since the look (see
-        # idempotency.run). Everything here rolls back; the client's retry gets that answer.
-        transaction.set_rollback(True)
+        # The key's unique constraint: another request stored it since the statement's
+        # snapshot (see idempotency.run). Nothing here was kept; the client's retry gets it.
+        if connection.in_atomic_block:
+            transaction.set_rollback(True)
         return idempotency.busy()
-    if row is None:
-        raise _Elsewhere  # a report for the date was written since the look
+    assert found is not None  # one row always (FROM held)
+    locked, stored_fp, stored_status, stored_body, report_id, current_cutoff = found
+    if not locked:
+        return idempotency.busy()
+    if stored_fp is not None:
+        return idempotency.replay(stored_fp, stored_status, stored_body, fp)
+    if report_id is None:
+        # Not written: the general path sees why. A changed cut-off is read again next time.
+        _cutoff[0] = current_cutoff
+        raise _Elsewhere
     if key:
-        body = json.loads(stored)  # the first answer as every replay will give it
-    body["id"] = row[0]
+        body = json.loads(body_text)  # the first answer as every replay will give it
+    body["id"] = report_id
     return Status(201, body)
 
 
@@ -184,8 +273,16 @@ def _adapted(model) -> dict[str, Any]:
     return {f.attname: f for f in model._meta.concrete_fields if f.get_internal_type() in kinds}
 
 
-_DUTY_FIELDS = ("cadence", "county", "division", "size", "tagset", "park_id", "weight")
-_DUTY_KEYS = ("county", "cadence", "division", "size", "tagset", "park_id")  # Rollup's key but date
+# The report's columns sent as parameters; its county is the enterprise's region, read in SQL.
+_REPORT_PARAMS = tuple(f for f in actions.REPORT_FIELDS if f != "county")
+_DUTY_FIELDS = ("county", "cadence", "division", "size", "tagset", "park_id", "weight")
+
+
+@functools.cache
+def _columns(model) -> dict[str, str]:
+    """The model's quoted column names, by attname."""
+    q = connection.ops.quote_name
+    return {f.attname: q(f.column) for f in model._meta.concrete_fields}
 
 
 def _insert(model, values: dict[str, str], source: str) -> str:
@@ -199,80 +296,71 @@ def _insert(model, values: dict[str, str], source: str) -> str:
 
 
 @functools.cache
-def _columns(model) -> dict[str, str]:
-    """The model's quoted column names, by attname."""
-    q = connection.ops.quote_name
-    return {f.attname: q(f.column) for f in model._meta.concrete_fields}
+def _sql(with_key: bool) -> str:
+    """The statement. Parameters: the report's fields by attname (but county), uscc, needed
+    (the headcount the figures need), cutoff (as assumed), m_… and w_… (each measure at weight
+    0 and its growth per unit of weight), the audit row's fields (audit_…); with a key, lock,
+    key, fingerprint and body (the answer, its id set here). One row: whether the key's lock
+    was had, the key's earlier answer (fingerprint, status, body), the new report's id (NULL
+    when nothing was written) and the cut-off as it is.
 
-
-def _named(names) -> dict[str, str]:
-    return {name: f"%({name})s" for name in names}
-
-
-@functools.cache
-def _look_sql(with_key: bool) -> str:
-    """Parameters: enterprise, uscc, day; with a key, lock, user, key. The key's lock is tried
-    first and the duty locked only when it was had: a request whose key is held elsewhere is
-    told 409 at once, not made to wait for the duty that request holds."""
-    duty = [_columns(Duty)[f] for f in _DUTY_FIELDS]
+    The key's lock is tried first and the duty locked only when it was had and the key has no
+    answer yet: a request whose key is held elsewhere is told 409 at once, not made to wait
+    for the duty that request holds."""
+    e, d = Enterprise._meta.db_table, Duty._meta.db_table
+    duty = _columns(Duty)
+    default = calendar.DEFAULT_CUTOFF.isoformat()
+    cutoff_now = (
+        f"COALESCE((SELECT cutoff FROM {Settings._meta.db_table} ORDER BY id LIMIT 1), "  # noqa: S608
+        f"'{default}'::time)"
+    )
     if with_key:
         held = "pg_try_advisory_xact_lock(%(lock)s)"
-        answer = "k.fingerprint, k.status_code, k.body"
-        join_key = (
-            f"LEFT JOIN {IdempotencyKey._meta.db_table} k "
-            "ON k.user_id = %(user)s AND k.key = %(key)s"
+        prior = (
+            f"SELECT fingerprint, status_code, body FROM {IdempotencyKey._meta.db_table} "  # noqa: S608
+            "WHERE user_id = %(submitted_by_id)s AND key = %(key)s"
         )
     else:
-        held, answer, join_key = "true", "NULL, NULL, NULL::jsonb", ""
-    return (
-        f"WITH held AS (SELECT {held} AS locked), "  # noqa: S608 (our own names)
-        f"duty AS (SELECT {', '.join(f'd.{c}' for c in duty)} FROM {Duty._meta.db_table} d, held "
-        "WHERE d.enterprise_id = %(enterprise)s AND held.locked FOR UPDATE OF d) "
-        f"SELECT held.locked, {answer}, e.id, e.uscc, e.region_code, e.headcount, e.park_id, "
-        f"(SELECT cutoff FROM {Settings._meta.db_table} ORDER BY id LIMIT 1), "
-        f"{', '.join(f'duty.{c}' for c in duty)}, "
-        f"EXISTS (SELECT 1 FROM {PeriodLock._meta.db_table} p WHERE p.date = %(day)s AND "
-        "p.region_code IN (substr(e.region_code, 1, 2) || '0000', "
-        "substr(e.region_code, 1, 4) || '00', e.region_code)), "
-        f"EXISTS (SELECT 1 FROM {Report._meta.db_table} r "
-        "WHERE r.enterprise_id = e.id AND r.date = %(day)s) "
-        f"FROM held {join_key} "
-        f"LEFT JOIN {Enterprise._meta.db_table} e ON e.id = %(enterprise)s "
-        "AND e.uscc = %(uscc)s LEFT JOIN duty ON true"
+        held, prior = "true", "SELECT NULL::text, NULL::int, NULL::jsonb WHERE false"
+    own = (
+        f"SELECT {', '.join(f'd.{duty[f]} AS {f}' for f in _DUTY_FIELDS)}, "  # noqa: S608
+        f"e.region_code FROM held, {e} e JOIN {d} d ON d.enterprise_id = e.id "
+        "WHERE held.locked AND NOT EXISTS (SELECT 1 FROM prior) "
+        "AND e.id = %(enterprise_id)s AND e.uscc = %(uscc)s AND e.headcount >= %(needed)s "
+        f"AND d.{duty['cadence']} = '{Cadence.DAILY}' "
+        f"AND {cutoff_now} = %(cutoff)s::time "
+        f"AND NOT EXISTS (SELECT 1 FROM {PeriodLock._meta.db_table} p "
+        "WHERE p.date = %(date)s AND p.region_code IN (substr(e.region_code, 1, 2) || '0000', "
+        "substr(e.region_code, 1, 4) || '00', e.region_code)) "
+        "FOR UPDATE OF d"
     )
-
-
-@functools.cache
-def _write_sql(with_key: bool) -> str:
-    """Parameters: the report's fields (by attname), the duty's
-    key columns (duty_…), the measures, the audit row's fields (audit_…); with a key, key,
-    fingerprint and body (the answer, its id set here)."""
+    report = {name: f"%({name})s" for name in _REPORT_PARAMS} | {"county": "own.region_code"}
+    report_sql = (
+        _insert(Report, report, "own")
+        + " ON CONFLICT (enterprise_id, date) DO NOTHING RETURNING id"
+    )
+    measures = ", ".join(f"%(m_{m})s + %(w_{m})s * own.weight" for m in MEASURES)
+    # Rollup's key is (county, date, cadence, division, size, tagset, park); CountyDay's its first
+    # three. The date is the report's; the rest are the duty's.
+    keys = {k: f"own.{k}" for k in _DUTY_FIELDS} | {"date": "%(date)s"}
     rollup_columns, rollup_conflict = rollups.upsert_sql(
         Rollup._meta.db_table, rollups.ROLLUP_KEYS, MEASURES
     )
     county_columns, county_conflict = rollups.upsert_sql(
-        CountyDay._meta.db_table, ("county", "date", "cadence"), MEASURES
+        CountyDay._meta.db_table, rollups.ROLLUP_KEYS[:3], MEASURES
     )
-    measures = ", ".join(f"%(sum_{m})s" for m in MEASURES)
-    # Rollup's key is (county, date, cadence, division, size, tagset, park); CountyDay's its first
-    # three. The date is the report's; the rest are the duty's.
-    named = {k: f"%(duty_{k})s" for k in _DUTY_KEYS} | {"date": "%(date)s"}
-    keys = ", ".join(named[k] for k in rollups.ROLLUP_KEYS)
-    county_keys = ", ".join(named[k] for k in rollups.ROLLUP_KEYS[:3])
-    report = _named(actions.REPORT_FIELDS)
-    report_sql = (
-        f"INSERT INTO {Report._meta.db_table} "  # noqa: S608
-        f"({', '.join(_columns(Report)[name] for name in report)}) "
-        f"VALUES ({', '.join(report.values())}) ON CONFLICT (enterprise_id, date) DO NOTHING "
-        "RETURNING id"
-    )
+    rollup_keys = ", ".join(keys[k] for k in rollups.ROLLUP_KEYS)
+    county_keys = ", ".join(keys[k] for k in rollups.ROLLUP_KEYS[:3])
     audit = _insert(AuditEvent, {name: f"%(audit_{name})s" for name in log.FIELDS}, "r")
     parts = [
+        f"held AS (SELECT {held} AS locked)",
+        f"prior AS ({prior})",
+        f"own AS ({own})",
         f"r AS ({report_sql})",
         f"u AS (INSERT INTO {Rollup._meta.db_table} ({rollup_columns}) "  # noqa: S608
-        f"SELECT {keys}, {measures} FROM r {rollup_conflict} RETURNING 1)",
+        f"SELECT {rollup_keys}, {measures} FROM r, own {rollup_conflict} RETURNING 1)",
         f"c AS (INSERT INTO {CountyDay._meta.db_table} ({county_columns}) "  # noqa: S608
-        f"SELECT {county_keys}, {measures} FROM u {county_conflict})",
+        f"SELECT {county_keys}, {measures} FROM u, own {county_conflict})",
         f"a AS ({audit})",
     ]
     if with_key:
@@ -289,4 +377,8 @@ def _write_sql(with_key: bool) -> str:
             "r",
         )
         parts.append(f"k AS ({key})")
-    return f"WITH {', '.join(parts)} SELECT id FROM r"  # noqa: S608
+    return (
+        f"WITH {', '.join(parts)} "  # noqa: S608
+        "SELECT held.locked, prior.*, (SELECT id FROM r), "
+        f"{cutoff_now} FROM held LEFT JOIN prior ON true"
+    )

@@ -238,6 +238,15 @@ def clean(raw: dict[str, Any], *, headcount: int, today: date) -> Cleaned:
     return _clean(raw, headcount=headcount, today=today)
 
 
+def headcount_needed(values: dict[str, Any]) -> int:
+    """The least normal headcount with which clean() accepts these cleaned values: the two rules
+    that read the headcount (staff above it need a reason; fever cases at most the larger of
+    staff and headcount) pass for it and every larger one, and fail for every smaller one.
+    For a writer that learns the headcount only in the statement that writes (dispatch.quick)."""
+    staff, fever = values["staff_on_site"], values["fever"]
+    return max(0 if values["over_headcount_reason"] else staff, fever if fever > staff else 0)
+
+
 def _clean(raw: dict[str, Any], *, headcount: int, today: date) -> Cleaned:
     out = Cleaned()
     values, errors = out.values, out.errors

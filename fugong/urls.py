@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from dispatch.quick import view as quick_view
+
 from .api import api
 
 
@@ -30,6 +32,7 @@ urlpatterns = [
     path("problems/", include("problems.urls")),
     path("inbox/", include("notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/reports", quick_view),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

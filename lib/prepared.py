@@ -8,11 +8,17 @@ takes the server about 0.25 ms unprepared and 0.07 ms prepared (a `SELECT 1` tak
 first use on the connection and reuses it after; preparing is turned on for that statement only.
 Elsewhere (SQLite) both are Django's own cursor and execute.
 
+Placeholders are written as Django's (%s, %(name)s) and turned into PostgreSQL's own ($1, $2 …)
+once per statement, sent through psycopg's raw cursor: psycopg parses a statement's placeholders
+on every execution once it is longer than 4 KB or has more than 50 of them (dispatch.quick's has
+both), and that parsing cost more than the rest of the request's database work in Python.
+
 A connection pooler in transaction mode must keep prepared statements per client (PgBouncer
 1.21 or later with max_prepared_statements), or run in session mode (README, Production).
 """
 
 import functools
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -30,8 +36,9 @@ def cursor() -> Iterator[Any]:
         return
     import psycopg
 
+    connection.close_if_health_check_failed()  # as Django's own cursors do, once per request
     connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as bound:
+    with connection.wrap_database_errors, psycopg.RawCursor(connection.connection) as bound:
         yield bound
 
 
@@ -45,10 +52,13 @@ def execute(cursor: Any, sql: str, params: Sequence[Any] | Mapping[str, Any]) ->
     raw = connection.connection
 
     def run(sql: str, params: Any, many: bool, context: dict[str, Any]) -> None:
+        native, names = _native(sql)
+        if names is not None:
+            params = [params[name] for name in names]
         before = raw.prepare_threshold
         raw.prepare_threshold = 0
         try:
-            cursor.execute(sql, params, prepare=True)
+            cursor.execute(native, params, prepare=True)
         finally:
             raw.prepare_threshold = before
 
@@ -62,3 +72,31 @@ def execute(cursor: Any, sql: str, params: Sequence[Any] | Mapping[str, Any]) ->
         if connection.queries_logged:
             took = time.monotonic() - started
             connection.queries_log.append({"sql": sql, "time": f"{took:.3f}"})
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
+
+
+@functools.cache
+def _native(sql: str) -> tuple[str, tuple[str, ...] | None]:
+    """`sql` with PostgreSQL's placeholders for Django's, and for named ones the names in the
+    order of their numbers (a name used twice is one number); None for positional ones."""
+    names: dict[str, int] = {}
+    count = 0
+
+    def number(match: re.Match) -> str:
+        nonlocal count
+        if match.group(0) == "%%":
+            return "%"
+        name = match.group(1)
+        if name is None:
+            count += 1
+            return f"${count}"
+        if name not in names:
+            names[name] = len(names) + 1
+        return f"${names[name]}"
+
+    native = _PLACEHOLDER.sub(number, sql)
+    if names and count:
+        raise ValueError("a statement takes %s or %(name)s placeholders, not both")
+    return native, (tuple(names) if names else None)

@@ -1,17 +1,20 @@
 """POST /api/v1/reports and /reports/batch: rules, scope, corrections, replays, locks, versions."""
 
 import threading
-from datetime import date, datetime
+import time
+from datetime import date, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ApiToken
+from audit.log import build as log_build
 from audit.models import AuditEvent
-from dispatch import actions
-from dispatch.models import IdempotencyKey, Report, ReportVersion
+from dispatch import actions, quick
+from dispatch.models import IdempotencyKey, Report, ReportVersion, Rollup
+from lib import idempotency
 from stats import queries
 
 from .factories import BASE, at, versions_kept
@@ -115,17 +118,20 @@ def test_replay_returns_the_first_answer_and_counts_once(world):
 
 def test_one_report_costs_a_fixed_number_of_queries(world):
     """A new report with an Idempotency-Key: the token, then one transaction (inside the test's:
-    a savepoint and its release). On PostgreSQL (dispatch.quick) two statements: the look and
-    the write. Elsewhere ten: the key's earlier answer, the enterprise in scope, settings, duty
-    lock, period locks, existing report, report (its own first version: no version row), two
-    rollup upserts, audit row, the key's answer."""
+    a savepoint and its release). On PostgreSQL (dispatch.quick) one statement, once the
+    process has read the cut-off (its first report, here the day before's). Elsewhere ten: the
+    key's earlier answer, the enterprise in scope, settings, duty lock, period locks, existing
+    report, report (its own first version: no version row), two rollup upserts, audit row, the
+    key's answer."""
     dave = client_for(world.dave)
     with at(2020, 2, 21, 10):
         assert dave.get("/api/v1/reports").status_code == 200  # the token's first use is noted
+    day_before = body(world.steel, date=(DAY - timedelta(days=1)).isoformat())
+    assert post(dave, "/api/v1/reports", day_before, key="k-warm").status_code == 201
     with CaptureQueriesContext(connection) as done:
         r = post(dave, "/api/v1/reports", body(world.steel), key="k-count")
     assert r.status_code == 201
-    expected = 5 if connection.vendor == "postgresql" else 14
+    expected = 4 if connection.vendor == "postgresql" else 14
     assert len(done.captured_queries) == expected, [q["sql"][:60] for q in done.captured_queries]
 
 
@@ -137,11 +143,35 @@ def test_same_key_with_another_body_is_422(world):
     assert Report.objects.get().staff_on_site == 10
 
 
+PATHS = ["general", "quick"] if connection.vendor == "postgresql" else ["general"]
+
+
+@pytest.fixture(params=PATHS)
+def path(request, monkeypatch) -> str:
+    """Each report write test through both ways a report goes: dispatch.quick's one statement
+    (PostgreSQL), and the general path (idempotency.run → actions.submit), forced here."""
+    if request.param == "general":
+        monkeypatch.setattr(quick, "submit", lambda *args, **kwargs: None)
+    return request.param
+
+
+def _held_elsewhere(user, key: str, inside: threading.Event, release: threading.Event) -> None:
+    """What a request in flight holds on PostgreSQL: its key's advisory lock, in its
+    transaction (here another connection's), until `release`."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [idempotency.lock_id(user.pk, key)])
+        inside.set()
+        assert release.wait(10)
+    connection.close()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_key_still_running_is_409(world, monkeypatch):
+def test_key_still_running_is_409(world, monkeypatch, path):
     """RELIABILITY 2: while a request runs (held inside its write), another with its key is told
-    409 at once and writes nothing; once the first has answered, the same request replays it."""
-    real = actions.clean  # called inside the write's transaction by both paths
+    409 at once and writes nothing; once the first has answered, the same request replays it.
+    The quick path's write is one statement: a request in flight holds its key's lock while that
+    statement runs, which another connection holds here instead."""
+    real = actions.clean  # called inside the general path's transaction
     inside, release = threading.Event(), threading.Event()
     first: list = []
 
@@ -156,21 +186,27 @@ def test_key_still_running_is_409(world, monkeypatch):
     for c in (dave, other):
         with at(2020, 2, 21, 10):
             assert c.get("/api/v1/reports").status_code == 200
-    monkeypatch.setattr("dispatch.actions.clean", slow)
+    if path == "quick":
+        thread = threading.Thread(target=_held_elsewhere, args=(world.dave, "k-3", inside, release))
+    else:
+        monkeypatch.setattr("dispatch.actions.clean", slow)
 
-    def send_first() -> None:
-        first.append(post(other, "/api/v1/reports", body(world.steel), key="k-3"))
-        connection.close()
+        def send_first() -> None:
+            first.append(post(other, "/api/v1/reports", body(world.steel), key="k-3"))
+            connection.close()
 
-    thread = threading.Thread(target=send_first)
+        thread = threading.Thread(target=send_first)
     thread.start()
     try:
         assert inside.wait(10)
         r = post(dave, "/api/v1/reports", body(world.steel), key="k-3")
         assert r.status_code == 409 and r.json()["detail"][0]["type"] == "idempotency_in_progress"
+        assert not Report.objects.exists()
     finally:
         release.set()
         thread.join()
+    if path == "quick":
+        first.append(post(other, "/api/v1/reports", body(world.steel), key="k-3"))
     assert first[0].status_code == 201
     again = post(dave, "/api/v1/reports", body(world.steel), key="k-3")
     assert again.status_code == 200 and again.json() == first[0].json()
@@ -179,41 +215,91 @@ def test_key_still_running_is_409(world, monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite writers never overlap")
-def test_key_stored_by_another_during_the_write_is_409_and_keeps_nothing(world, monkeypatch):
+def test_key_stored_by_another_during_the_write_is_409_and_keeps_nothing(world, monkeypatch, path):
     """The race the lock's snapshot leaves open: another transaction stores the same key while
-    this request writes. The key's unique constraint refuses ours; the report goes with it."""
-    real = actions.clean
+    this request writes. The key's unique constraint refuses ours; the report goes with it.
+    On the quick path the other transaction has stored it, uncommitted, before the statement
+    runs: the statement's key insert waits for it and is refused when it commits."""
+    stored, commit = threading.Event(), threading.Event()
 
-    def racing(*args, **kwargs):
-        def other() -> None:
+    def other(wait: bool) -> None:
+        with transaction.atomic():
             IdempotencyKey.objects.create(
                 user=world.dave, key="k-5", fingerprint="f", status_code=201, body={}
             )
+            stored.set()
+            assert not wait or commit.wait(10)
+        connection.close()
+
+    answers: list = []
+    dave = client_for(world.dave)
+    if path == "general":
+        real = actions.clean
+
+        def racing(*args, **kwargs):
+            thread = threading.Thread(target=other, args=(False,))
+            thread.start()
+            thread.join()
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr("dispatch.actions.clean", racing)
+        answers.append(post(dave, "/api/v1/reports", body(world.steel), key="k-5"))
+    else:
+        writer = threading.Thread(target=other, args=(True,))
+        writer.start()
+        assert stored.wait(10)
+
+        def request() -> None:
+            answers.append(post(dave, "/api/v1/reports", body(world.steel), key="k-5"))
             connection.close()
 
-        thread = threading.Thread(target=other)
-        thread.start()
-        thread.join()
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr("dispatch.actions.clean", racing)
-    r = post(client_for(world.dave), "/api/v1/reports", body(world.steel), key="k-5")
+        asker = threading.Thread(target=request)
+        asker.start()
+        try:
+            _until_a_lock_is_awaited()
+        finally:
+            commit.set()
+            writer.join()
+            asker.join()
+    (r,) = answers
     assert r.status_code == 409 and r.json()["detail"][0]["type"] == "idempotency_in_progress"
     assert not Report.objects.exists() and not ReportVersion.objects.exists()
+    assert not Rollup.objects.exists() and not AuditEvent.objects.filter(action="submit").exists()
     assert IdempotencyKey.objects.get().fingerprint == "f"
 
 
-def test_a_failed_request_keeps_no_key(world, monkeypatch):
-    """An error inside the write rolls back the key with it: the same request runs afresh."""
+def _until_a_lock_is_awaited(seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.02)
+    pytest.fail("the request never waited for the other transaction")
+
+
+def test_a_failed_request_keeps_no_key(world, monkeypatch, path):
+    """An error inside the write rolls back the key with it: the same request runs afresh. On the
+    quick path the statement fails at its audit row, after the report and its rollups."""
     dave = client_for(world.dave)
 
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr("dispatch.actions.clean", broken)
+    def overlong(*args, **kwargs):
+        event = log_build(*args, **kwargs)
+        event.object_id = "x" * 65  # longer than the column: the database refuses the row
+        return event
+
+    if path == "quick":
+        monkeypatch.setattr("audit.log.build", overlong)
+    else:
+        monkeypatch.setattr("dispatch.actions.clean", broken)
     dave.raise_request_exception = False
     assert post(dave, "/api/v1/reports", body(world.steel), key="k-4").status_code == 500
     assert not IdempotencyKey.objects.exists()
+    assert not Report.objects.exists() and not Rollup.objects.exists()
     monkeypatch.undo()
     assert post(dave, "/api/v1/reports", body(world.steel), key="k-4").status_code == 201
     assert IdempotencyKey.objects.get().status_code == 201

@@ -1,13 +1,16 @@
-"""dispatch.quick: a reporter's new report on PostgreSQL in two statements. It must write exactly
+"""dispatch.quick: a reporter's new report on PostgreSQL in one statement. It must write exactly
 what the general path writes and answer exactly what it answers, and hand every other case over."""
 
 import threading
 import time
 from datetime import date
+from datetime import time as clock
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audit.models import AuditEvent
 from dispatch import quick, rollups
@@ -19,7 +22,9 @@ from dispatch.models import (
     Report,
     ReportVersion,
     Rollup,
+    Settings,
 )
+from dispatch.schemas import ReportIn
 
 from .factories import at, report, versions_kept
 from .test_api import DAY, body, client_for
@@ -224,3 +229,110 @@ def test_a_report_written_while_the_look_waits_is_corrected_not_duplicated(world
         2,
     ]
     assert rollups.check() == {}
+
+
+def test_a_changed_cutoff_is_read_again(world):
+    """The process keeps the cut-off it last read; the statement writes only while it is still
+    the one in force. A changed one hands the report to the general path, which reads it, and
+    the next report is the quick path's again, with the new one."""
+    _cadence(world.steel)
+    dave = client_for(world.dave)
+    with at(2020, 2, 21, 10):  # the process has read the cut-off (17:00)
+        assert (
+            dave.post(
+                "/api/v1/reports", body(world.steel, date="2020-02-19"), "application/json"
+            ).status_code
+            == 201
+        )
+    Settings.objects.update_or_create(
+        id=Settings.objects.values_list("id", flat=True).first(), defaults={"cutoff": clock(19, 0)}
+    )
+    with at(2020, 2, 20, 18), CaptureQueriesContext(connection) as first:
+        late_before = dave.post(
+            "/api/v1/reports", body(world.steel, date="2020-02-20"), "application/json"
+        )
+    with at(2020, 2, 21, 18), CaptureQueriesContext(connection) as second:
+        late_after = dave.post("/api/v1/reports", body(world.steel), "application/json")
+    assert late_before.status_code == late_after.status_code == 201
+    assert late_before.json()["on_time"] is late_after.json()["on_time"] is True  # 18:00 < 19:00
+    assert len(first.captured_queries) > len(second.captured_queries) == 4
+    assert rollups.check() == {}
+
+
+def test_a_handed_over_request_looks_its_token_up_once(world):
+    _cadence(world.steel)
+    report(world.steel, DAY, when=(2020, 2, 21, 8))
+    dave = client_for(world.dave)
+    with at(2020, 2, 21, 10), CaptureQueriesContext(connection) as done:
+        r = dave.post("/api/v1/reports", body(world.steel, staff_on_site=30), "application/json")
+    assert r.status_code == 200 and r.json()["version"] == 2  # a correction: the general path
+    assert sum("accounts_apitoken" in q["sql"] for q in done.captured_queries) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"staff_on_site": "25"}, 201),  # django-ninja reads "25" as 25
+        ({"capacity_pct": 60.0}, 201),
+        ({"difficulties": None}, 422),  # django-ninja refuses what the rules alone would take
+        ({"note": None}, 422),
+        ({"difficulties": ["labour"] * 21}, 422),
+        ({"extra": 1}, 201),
+    ],
+)
+def test_bodies_the_lane_does_not_read_are_django_ninjas(world, monkeypatch, change, status):
+    """The lane takes only bodies django-ninja's ReportIn takes as they are; any other goes to
+    django-ninja, which answers as it always has: the lane never reads a body another way."""
+    _cadence(world.steel)
+    taken: list = []
+    real = quick.submit
+    monkeypatch.setattr(quick, "submit", lambda *a, **k: taken.append(1) or real(*a, **k))
+    dave = client_for(world.dave)
+    with at(2020, 2, 21, 10):
+        r = dave.post("/api/v1/reports", {**body(world.steel), **change}, "application/json")
+    assert r.status_code == status, r.content
+    assert taken == []
+    assert quick.plain(body(world.steel))
+
+
+_INT = st.one_of(st.none(), st.integers(min_value=-2, max_value=10_000_002))
+_GOOD = st.fixed_dictionaries(
+    {"enterprise": st.text(max_size=42)},
+    optional={
+        "date": st.one_of(st.none(), st.text(max_size=34)),
+        "status": st.one_of(st.none(), st.sampled_from(["partial", "full", "x" * 33])),
+        **dict.fromkeys(
+            ["staff_on_site", "capacity_pct", "mask_days", "fever", "suspected", "confirmed"], _INT
+        ),
+        "temperature_checks": st.one_of(st.none(), st.booleans()),
+        "disinfection": st.one_of(st.none(), st.booleans()),
+        "difficulties": st.lists(st.text(max_size=8), max_size=21),
+        "over_headcount_reason": st.text(max_size=401),
+        "note": st.text(max_size=4001),
+    },
+)
+_ODD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=5),
+    st.lists(st.one_of(st.text(max_size=3), st.integers()), max_size=3),
+)
+_NAMES = st.sampled_from([*ReportIn.model_fields, "extra"])
+
+
+@given(_GOOD, st.dictionaries(_NAMES, _ODD, max_size=2))
+@settings(max_examples=400, deadline=None)
+def test_plain_bodies_are_what_reportin_makes_of_them(good, odd):
+    """Bodies of the right shape, some with a field or two of another type or beyond a limit:
+    whichever the lane reads, ReportIn reads as it is (defaults filled in)."""
+    raw = {**good, **odd}
+    if not quick.plain(raw):
+        return
+    defaults = {
+        name: field.get_default(call_default_factory=True)
+        for name, field in ReportIn.model_fields.items()
+        if not field.is_required()
+    }
+    assert ReportIn.model_validate(raw).dict() == {**defaults, **raw}
