@@ -33,7 +33,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -79,7 +79,7 @@ def _ninja_view():
 
 
 def _lane(request) -> HttpResponse | None:
-    if connection.vendor != "postgresql":
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
         return None
     auth = request.META.get("HTTP_AUTHORIZATION", "")
     if not auth.startswith("Bearer "):
@@ -158,15 +158,16 @@ def submit(
     """The answer to one report (`raw`: its fields but the enterprise), or None when the
     general path must give it. `answer` makes the response body of a written report."""
     user = request.user
+    db = connections[DEFAULT_DB_ALIAS]  # not django.db.connection: see lib/prepared.py
     if (
-        connection.vendor != "postgresql"
+        db.vendor != "postgresql"
         or user.role != Role.REPORTER
         or not user.enterprise_id
         or not user.is_active
         or scope.is_admin(user)
     ):
         return None
-    key = request.headers.get(idempotency.HEADER, "")
+    key = request.META.get("HTTP_IDEMPOTENCY_KEY", "")  # idempotency.HEADER
     if len(key) > idempotency.MAX_KEY or "\x00" in key or "\x00" in uscc:
         return None
     today = calendar.today()
@@ -174,7 +175,7 @@ def submit(
     if cleaned.errors:
         return None  # the general path words the errors (and stores them under the key)
     try:
-        if connection.in_atomic_block:  # a caller's transaction: a savepoint, as atomic() takes
+        if db.in_atomic_block:  # a caller's transaction: a savepoint, as atomic() takes
             with transaction.atomic():
                 return _submit(request, user, key, uscc, cleaned.values, answer)
         return _submit(request, user, key, uscc, cleaned.values, answer)
@@ -217,10 +218,10 @@ def _submit(request, user, key: str, uscc: str, values: dict[str, Any], answer) 
     counted = SimpleNamespace(on_time=on_time, **stored)
     at_zero, at_one = rollups.vector(counted, 0), rollups.vector(counted, 1)
     params: dict[str, Any] = {
-        **{name: _db(Report, name, getattr(report, name)) for name in _REPORT_PARAMS},
+        **_prepared(Report, report, _REPORT_PARAMS),
         **{f"m_{m}": v for m, v in zip(MEASURES, at_zero, strict=True)},
         **{f"w_{m}": b - a for m, a, b in zip(MEASURES, at_zero, at_one, strict=True)},
-        **{f"audit_{name}": _db(AuditEvent, name, getattr(event, name)) for name in log.FIELDS},
+        **_prepared(AuditEvent, event, log.FIELDS, "audit_"),
         "uscc": uscc,
         "needed": validation.headcount_needed(values),
         "cutoff": cutoff,
@@ -240,7 +241,7 @@ def _submit(request, user, key: str, uscc: str, values: dict[str, Any], answer) 
     except IntegrityError:
         # The key's unique constraint: another request stored it since the statement's
         # snapshot (see idempotency.run). Nothing here was kept; the client's retry gets it.
-        if connection.in_atomic_block:
+        if connections[DEFAULT_DB_ALIAS].in_atomic_block:
             transaction.set_rollback(True)
         return idempotency.busy()
     assert found is not None  # one row always (FROM held)
@@ -259,11 +260,16 @@ def _submit(request, user, key: str, uscc: str, values: dict[str, Any], answer) 
     return Status(201, body)
 
 
-def _db(model, name: str, value: Any) -> Any:
-    """A value as the database takes it: JSON and addresses adapted as the ORM adapts them; the
-    rest (numbers, text, dates, aware datetimes) psycopg sends as they are."""
-    field = _adapted(model).get(name)
-    return value if field is None else field.get_db_prep_save(value, connection)
+def _prepared(model, obj, names, prefix: str = "") -> dict[str, Any]:
+    """obj's values of `names` as the database takes them, by prefix + name: JSON and addresses
+    adapted as the ORM adapts them; the rest (numbers, text, dates, aware datetimes) psycopg
+    sends as they are."""
+    values = {prefix + name: getattr(obj, name) for name in names}
+    db = connections[DEFAULT_DB_ALIAS]
+    for name, field in _adapted(model).items():
+        if name in names:
+            values[prefix + name] = field.get_db_prep_save(values[prefix + name], db)
+    return values
 
 
 @functools.cache

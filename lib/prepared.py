@@ -24,21 +24,25 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
+
+# The connection itself rather than django.db.connection, a proxy that looks it up again (through
+# asgiref's Local) on every attribute: a dozen lookups per statement on the hot path.
 
 
 @contextmanager
 def cursor() -> Iterator[Any]:
     """A cursor for `execute`, with the database's errors as Django's (IntegrityError, …)."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as plain:
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        with db.cursor() as plain:
             yield plain
         return
     import psycopg
 
-    connection.close_if_health_check_failed()  # as Django's own cursors do, once per request
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.RawCursor(connection.connection) as bound:
+    db.close_if_health_check_failed()  # as Django's own cursors do, once per request
+    db.ensure_connection()
+    with db.wrap_database_errors, psycopg.RawCursor(db.connection) as bound:
         yield bound
 
 
@@ -46,10 +50,11 @@ def execute(cursor: Any, sql: str, params: Sequence[Any] | Mapping[str, Any]) ->
     """Run `sql` (placeholders %s or %(name)s), prepared on PostgreSQL: through the connection's
     execute wrappers and logged in its queries as Django logs its own (under DEBUG, and in the
     tests that count queries)."""
-    if connection.vendor != "postgresql":
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
         cursor.execute(sql, params)
         return
-    raw = connection.connection
+    raw = db.connection
 
     def run(sql: str, params: Any, many: bool, context: dict[str, Any]) -> None:
         native, names = _native(sql)
@@ -63,15 +68,15 @@ def execute(cursor: Any, sql: str, params: Sequence[Any] | Mapping[str, Any]) ->
             raw.prepare_threshold = before
 
     executor = run
-    for wrapper in reversed(connection.execute_wrappers):
+    for wrapper in reversed(db.execute_wrappers):
         executor = functools.partial(wrapper, executor)
     started = time.monotonic()
     try:
-        executor(sql, params, False, {"connection": connection, "cursor": cursor})
+        executor(sql, params, False, {"connection": db, "cursor": cursor})
     finally:
-        if connection.queries_logged:
+        if db.queries_logged:
             took = time.monotonic() - started
-            connection.queries_log.append({"sql": sql, "time": f"{took:.3f}"})
+            db.queries_log.append({"sql": sql, "time": f"{took:.3f}"})
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
