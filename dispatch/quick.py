@@ -9,7 +9,8 @@ write. Here the same case is answered in front of django-ninja (`view`, mounted 
 answer, in one statement prepared once per connection (lib/prepared.py) that is its own
 transaction:
 
-- it takes the Idempotency-Key's lock and reads its earlier answer (as idempotency.run does);
+- it takes the Idempotency-Key's lock (as idempotency.run does) and writes nothing when the key
+  has an answer already (django-ninja's path replays it);
 - it locks the duty of the reporter's own enterprise FOR UPDATE (as write() locks it), provided
   the enterprise is the one named, its normal headcount is at least what the report's figures
   need (validation.headcount_needed), it reports daily, no period lock closes the date and the
@@ -96,10 +97,7 @@ def _lane(request) -> HttpResponse | None:
     request.user = token.user
     request.bearer = (auth[7:], token)  # django-ninja's TokenAuth takes it instead of a second look
     uscc = uscc_as_sent(raw.pop("enterprise"))
-    answer = submit(request, uscc, raw, lambda report: as_dict(report, uscc))
-    if answer is None:
-        return None
-    return api.create_response(request, answer.value, status=answer.status_code)
+    return submit(request, uscc, raw, lambda report: as_dict(report, uscc))
 
 
 _TEXT = {"date": 32, "status": 32, "over_headcount_reason": 400, "note": 4000}  # ReportIn's limits
@@ -154,8 +152,8 @@ class _Elsewhere(Exception):
 
 def submit(
     request, uscc: str, raw: dict[str, Any], answer: Callable[[Any], dict[str, Any]]
-) -> Status | None:
-    """The answer to one report (`raw`: its fields but the enterprise), or None when the
+) -> HttpResponse | None:
+    """The response to one report (`raw`: its fields but the enterprise), or None when the
     general path must give it. `answer` makes the response body of a written report."""
     user = request.user
     db = connections[DEFAULT_DB_ALIAS]  # not django.db.connection: see lib/prepared.py
@@ -183,7 +181,7 @@ def submit(
         return None
 
 
-def _submit(request, user, key: str, uscc: str, values: dict[str, Any], answer) -> Status:
+def _submit(request, user, key: str, uscc: str, values: dict[str, Any], answer) -> HttpResponse:
     cutoff = _cutoff[0]
     if cutoff is None:
         cutoff = _cutoff[0] = calendar.settings_row().cutoff or calendar.DEFAULT_CUTOFF
@@ -226,11 +224,14 @@ def _submit(request, user, key: str, uscc: str, values: dict[str, Any], answer) 
         "needed": validation.headcount_needed(values),
         "cutoff": cutoff,
     }
+    # The answer as django-ninja renders it (its first field the id, set once it is known) and as
+    # the key keeps it (its id set by the statement).
     body = answer(report)
+    assert next(iter(body)) == "id"
+    body_text = json.dumps(body, cls=DjangoJSONEncoder)
     fp = ""
-    if key:  # the answer stored with the key, its id set by the statement
+    if key:
         fp = idempotency.fingerprint(request)
-        body_text = json.dumps(body, cls=DjangoJSONEncoder)
         params.update(
             lock=idempotency.lock_id(user.pk, key), key=key, fingerprint=fp, body=body_text
         )
@@ -243,21 +244,23 @@ def _submit(request, user, key: str, uscc: str, values: dict[str, Any], answer) 
         # snapshot (see idempotency.run). Nothing here was kept; the client's retry gets it.
         if connections[DEFAULT_DB_ALIAS].in_atomic_block:
             transaction.set_rollback(True)
-        return idempotency.busy()
+        return _rendered(request, idempotency.busy())
     assert found is not None  # one row always (FROM held)
-    locked, stored_fp, stored_status, stored_body, report_id, current_cutoff = found
+    locked, report_id, current_cutoff = found
     if not locked:
-        return idempotency.busy()
-    if stored_fp is not None:
-        return idempotency.replay(stored_fp, stored_status, stored_body, fp)
+        return _rendered(request, idempotency.busy())
     if report_id is None:
-        # Not written: the general path sees why. A changed cut-off is read again next time.
+        # Not written: the general path sees why (a replay or a mismatch among them: it renders
+        # the first answer by its schema). A changed cut-off is read again next time.
         _cutoff[0] = current_cutoff
         raise _Elsewhere
-    if key:
-        body = json.loads(body_text)  # the first answer as every replay will give it
-    body["id"] = report_id
-    return Status(201, body)
+    unset = json.dumps({"id": 0})[:-1]  # '{"id": 0'
+    text = '{"id": ' + str(report_id) + body_text[len(unset) :]
+    return HttpResponse(text, status=201, content_type=api.get_content_type())
+
+
+def _rendered(request, answer: Status) -> HttpResponse:
+    return api.create_response(request, answer.value, status=answer.status_code)
 
 
 def _prepared(model, obj, names, prefix: str = "") -> dict[str, Any]:
@@ -307,8 +310,8 @@ def _sql(with_key: bool) -> str:
     (the headcount the figures need), cutoff (as assumed), m_… and w_… (each measure at weight
     0 and its growth per unit of weight), the audit row's fields (audit_…); with a key, lock,
     key, fingerprint and body (the answer, its id set here). One row: whether the key's lock
-    was had, the key's earlier answer (fingerprint, status, body), the new report's id (NULL
-    when nothing was written) and the cut-off as it is.
+    was had, the new report's id (NULL when nothing was written: the key has an answer, or
+    another case of the general path's) and the cut-off as it is.
 
     The key's lock is tried first and the duty locked only when it was had and the key has no
     answer yet: a request whose key is held elsewhere is told 409 at once, not made to wait
@@ -323,11 +326,11 @@ def _sql(with_key: bool) -> str:
     if with_key:
         held = "pg_try_advisory_xact_lock(%(lock)s)"
         prior = (
-            f"SELECT fingerprint, status_code, body FROM {IdempotencyKey._meta.db_table} "  # noqa: S608
+            f"SELECT 1 FROM {IdempotencyKey._meta.db_table} "  # noqa: S608
             "WHERE user_id = %(submitted_by_id)s AND key = %(key)s"
         )
     else:
-        held, prior = "true", "SELECT NULL::text, NULL::int, NULL::jsonb WHERE false"
+        held, prior = "true", "SELECT 1 WHERE false"
     own = (
         f"SELECT {', '.join(f'd.{duty[f]} AS {f}' for f in _DUTY_FIELDS)}, "  # noqa: S608
         f"e.region_code FROM held, {e} e JOIN {d} d ON d.enterprise_id = e.id "
@@ -385,6 +388,5 @@ def _sql(with_key: bool) -> str:
         parts.append(f"k AS ({key})")
     return (
         f"WITH {', '.join(parts)} "  # noqa: S608
-        "SELECT held.locked, prior.*, (SELECT id FROM r), "
-        f"{cutoff_now} FROM held LEFT JOIN prior ON true"
+        f"SELECT held.locked, (SELECT id FROM r), {cutoff_now} FROM held"
     )
