@@ -87,7 +87,7 @@ class User(AbstractUser):
         return self.username
 
 
-def _digest(raw: str) -> str:
+def digest_of(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -113,7 +113,7 @@ class ApiToken(models.Model):
     @classmethod
     def issue(cls, user: User, name: str = "") -> tuple["ApiToken", str]:
         raw = "fg_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, prefix=raw[:10], digest=_digest(raw))
+        token = cls.objects.create(user=user, name=name, prefix=raw[:10], digest=digest_of(raw))
         return token, raw
 
     @classmethod
@@ -129,11 +129,11 @@ class ApiToken(models.Model):
         noting = note_use and connection.vendor == "postgresql"
         with prepared.cursor() as cursor:
             if noting:
-                digest = _digest(raw)
+                digest = digest_of(raw)
                 params = [digest, now, digest, now - NOTE_EVERY]
                 prepared.execute(cursor, _find_and_note_sql(), params)
             else:
-                prepared.execute(cursor, _find_sql(), [_digest(raw)])
+                prepared.execute(cursor, _find_sql(), [digest_of(raw)])
             row = cursor.fetchone()
         if row is None:
             return None
@@ -157,14 +157,35 @@ def _readers() -> tuple[Reader, Reader]:
     return Reader(ApiToken, ["id", "user", "last_used_at"]), users
 
 
+def live_token_sql(digest: str) -> str:
+    """FROM … WHERE of a live token (t) and its user (u), the token's digest given by the SQL
+    expression `digest`: what find() reads, for statements that read it themselves
+    (dispatch.quick)."""
+    q = connection.ops.quote_name
+    return (
+        f"{q(ApiToken._meta.db_table)} t JOIN {q(User._meta.db_table)} u "
+        f"ON u.id = t.user_id WHERE t.digest = {digest} AND t.revoked_at IS NULL AND u.is_active"
+    )
+
+
+def note_use_sql(digest: str, now: str, stale_before: str, found: str) -> str:
+    """PostgreSQL: the UPDATE that notes a token's use at `now` when the use on record is older
+    than `stale_before` (see find), for a statement whose query `found` read it live. The
+    arguments are SQL expressions."""
+    table = connection.ops.quote_name(ApiToken._meta.db_table)
+    return (
+        f"UPDATE {table} SET last_used_at = {now} "  # noqa: S608
+        f"WHERE digest = {digest} AND EXISTS (SELECT FROM {found}) "
+        f"AND (last_used_at IS NULL OR last_used_at < {stale_before})"
+    )
+
+
 @functools.cache
 def _find_sql() -> str:
     token_reader, user_reader = _readers()
-    q = connection.ops.quote_name
     return (
         f"SELECT {token_reader.select('t')}, {user_reader.select('u')} "  # noqa: S608
-        f"FROM {q(ApiToken._meta.db_table)} t JOIN {q(User._meta.db_table)} u "
-        "ON u.id = t.user_id WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active"
+        f"FROM {live_token_sql('%s')}"
     )
 
 
@@ -172,12 +193,9 @@ def _find_sql() -> str:
 def _find_and_note_sql() -> str:
     """PostgreSQL: _find_sql, and in the same statement the token's last use noted when stale
     (the row read is the one before the update)."""
-    table = connection.ops.quote_name(ApiToken._meta.db_table)
     return (
-        f"WITH found AS ({_find_sql()}), noted AS (UPDATE {table} SET last_used_at = %s "  # noqa: S608
-        "WHERE digest = %s AND EXISTS (SELECT FROM found) "
-        "AND (last_used_at IS NULL OR last_used_at < %s)) "
-        "SELECT * FROM found"
+        f"WITH found AS ({_find_sql()}), "  # noqa: S608
+        f"noted AS ({note_use_sql('%s', '%s', '%s', 'found')}) SELECT * FROM found"
     )
 
 
@@ -209,7 +227,7 @@ class Invitation(models.Model):
         raw = secrets.token_urlsafe(24)
         inv = cls.objects.create(
             enterprise=enterprise,
-            digest=_digest(raw),
+            digest=digest_of(raw),
             created_by=created_by,
             expires_at=timezone.now() + timedelta(days=days),
         )
@@ -219,6 +237,6 @@ class Invitation(models.Model):
     def find_open(cls, raw: str) -> "Invitation | None":
         return (
             cls.objects.select_related("enterprise")
-            .filter(digest=_digest(raw), used_at__isnull=True, expires_at__gt=timezone.now())
+            .filter(digest=digest_of(raw), used_at__isnull=True, expires_at__gt=timezone.now())
             .first()
         )

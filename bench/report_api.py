@@ -47,7 +47,7 @@ def setup(n: int, tokens_path: str) -> dict:
     from django.contrib.auth.hashers import make_password
     from django.db import connection
 
-    from accounts.models import ApiToken, Role, User, _digest
+    from accounts.models import ApiToken, Role, User, digest_of
     from bench.bare_urls import TABLE
 
     reg = common.Register(n, common.counties(), common.classes())
@@ -63,7 +63,7 @@ def setup(n: int, tokens_path: str) -> dict:
     raws = ["fg_" + secrets.token_urlsafe(32) for _ in users]
     ApiToken.objects.bulk_create(
         [
-            ApiToken(user=u, name="bench", prefix=raw[:10], digest=_digest(raw))
+            ApiToken(user=u, name="bench", prefix=raw[:10], digest=digest_of(raw))
             for u, raw in zip(users, raws, strict=True)
         ],
         batch_size=5000,

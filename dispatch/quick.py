@@ -40,8 +40,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Status
 
-from accounts import scope
-from accounts.models import ApiToken, Role
+from accounts.models import NOTE_EVERY, Role, digest_of, live_token_sql, note_use_sql
 from audit import log
 from audit.models import AuditEvent
 from fugong.api import api
@@ -91,13 +90,10 @@ def _lane(request) -> HttpResponse | None:
         return None
     if not plain(raw):
         return None
-    token = ApiToken.find(auth[7:], note_use=True)  # the token as django-ninja's HttpBearer cuts it
-    if token is None:
-        return None
-    request.user = token.user
-    request.bearer = (auth[7:], token)  # django-ninja's TokenAuth takes it instead of a second look
+    # The token as django-ninja's HttpBearer cuts it, looked up by the statement itself.
+    digest = digest_of(auth[7:])
     uscc = uscc_as_sent(raw.pop("enterprise"))
-    return submit(request, uscc, raw, lambda report: as_dict(report, uscc))
+    return submit(request, digest, uscc, raw, lambda report: as_dict(report, uscc))
 
 
 _TEXT = {"date": 32, "status": 32, "over_headcount_reason": 400, "note": 4000}  # ReportIn's limits
@@ -151,37 +147,33 @@ class _Elsewhere(Exception):
 
 
 def submit(
-    request, uscc: str, raw: dict[str, Any], answer: Callable[[Any], dict[str, Any]]
+    request, digest: str, uscc: str, raw: dict[str, Any], answer: Callable[[Any], dict[str, Any]]
 ) -> HttpResponse | None:
-    """The response to one report (`raw`: its fields but the enterprise), or None when the
-    general path must give it. `answer` makes the response body of a written report."""
-    user = request.user
+    """The response to one report sent with the bearer token whose digest is `digest` (`raw`:
+    its fields but the enterprise), or None when the general path must give it. `answer` makes
+    the response body of a written report."""
     db = connections[DEFAULT_DB_ALIAS]  # not django.db.connection: see lib/prepared.py
+    key = request.META.get("HTTP_IDEMPOTENCY_KEY", "")  # idempotency.HEADER
     if (
         db.vendor != "postgresql"
-        or user.role != Role.REPORTER
-        or not user.enterprise_id
-        or not user.is_active
-        or scope.is_admin(user)
+        or len(key) > idempotency.MAX_KEY
+        or "\x00" in key
+        or "\x00" in uscc
     ):
         return None
-    key = request.META.get("HTTP_IDEMPOTENCY_KEY", "")  # idempotency.HEADER
-    if len(key) > idempotency.MAX_KEY or "\x00" in key or "\x00" in uscc:
-        return None
-    today = calendar.today()
-    cleaned = validation.clean(raw, headcount=_HEADCOUNT_UNKNOWN, today=today)
+    cleaned = validation.clean(raw, headcount=_HEADCOUNT_UNKNOWN, today=calendar.today())
     if cleaned.errors:
         return None  # the general path words the errors (and stores them under the key)
     try:
         if db.in_atomic_block:  # a caller's transaction: a savepoint, as atomic() takes
             with transaction.atomic():
-                return _submit(request, user, key, uscc, cleaned.values, answer)
-        return _submit(request, user, key, uscc, cleaned.values, answer)
+                return _submit(request, digest, key, uscc, cleaned.values, answer)
+        return _submit(request, digest, key, uscc, cleaned.values, answer)
     except _Elsewhere:
         return None
 
 
-def _submit(request, user, key: str, uscc: str, values: dict[str, Any], answer) -> HttpResponse:
+def _submit(request, digest: str, key: str, uscc: str, values, answer) -> HttpResponse:
     cutoff = _cutoff[0]
     if cutoff is None:
         cutoff = _cutoff[0] = calendar.settings_row().cutoff or calendar.DEFAULT_CUTOFF
@@ -191,19 +183,17 @@ def _submit(request, user, key: str, uscc: str, values: dict[str, Any], answer) 
     stored = {f: values[f] for f in actions.STORED}
     report = SimpleNamespace(
         pk=0,
-        enterprise_id=user.enterprise_id,
         date=day,
         on_time=on_time,
         version=1,
         submitted_at=now,
         updated_at=now,
-        submitted_by_id=user.pk,
         source=SOURCE,
         **stored,
     )
+    # Its actor is the token's user, set by the statement.
     event = log.build(
         "submit",
-        actor=user,
         request=request,
         object_type="report",
         object_id=f"{uscc}:{day}",
@@ -219,7 +209,10 @@ def _submit(request, user, key: str, uscc: str, values: dict[str, Any], answer) 
         **_prepared(Report, report, _REPORT_PARAMS),
         **{f"m_{m}": v for m, v in zip(MEASURES, at_zero, strict=True)},
         **{f"w_{m}": b - a for m, a, b in zip(MEASURES, at_zero, at_one, strict=True)},
-        **_prepared(AuditEvent, event, log.FIELDS, "audit_"),
+        **_prepared(AuditEvent, event, _AUDIT_PARAMS, "audit_"),
+        "digest": digest,
+        "now": now,
+        "stale": now - NOTE_EVERY,
         "uscc": uscc,
         "needed": validation.headcount_needed(values),
         "cutoff": cutoff,
@@ -229,12 +222,8 @@ def _submit(request, user, key: str, uscc: str, values: dict[str, Any], answer) 
     body = answer(report)
     assert next(iter(body)) == "id"
     body_text = json.dumps(body, cls=DjangoJSONEncoder)
-    fp = ""
     if key:
-        fp = idempotency.fingerprint(request)
-        params.update(
-            lock=idempotency.lock_id(user.pk, key), key=key, fingerprint=fp, body=body_text
-        )
+        params.update(key=key, fingerprint=idempotency.fingerprint(request), body=body_text)
     try:
         with prepared.cursor() as cursor:
             prepared.execute(cursor, _sql(bool(key)), params)
@@ -245,7 +234,8 @@ def _submit(request, user, key: str, uscc: str, values: dict[str, Any], answer) 
         if connections[DEFAULT_DB_ALIAS].in_atomic_block:
             transaction.set_rollback(True)
         return _rendered(request, idempotency.busy())
-    assert found is not None  # one row always (FROM held)
+    if found is None:
+        raise _Elsewhere  # not a live token of an enterprise's own reporter: django-ninja's
     locked, report_id, current_cutoff = found
     if not locked:
         return _rendered(request, idempotency.busy())
@@ -282,8 +272,13 @@ def _adapted(model) -> dict[str, Any]:
     return {f.attname: f for f in model._meta.concrete_fields if f.get_internal_type() in kinds}
 
 
-# The report's columns sent as parameters; its county is the enterprise's region, read in SQL.
-_REPORT_PARAMS = tuple(f for f in actions.REPORT_FIELDS if f != "county")
+# The columns sent as parameters; the statement reads the report's enterprise, county and
+# submitter and the audit row's actor.
+_REPORT_READ = {"enterprise_id": "own.enterprise_id", "county": "own.region_code"}
+_REPORT_READ |= {"submitted_by_id": "own.user_id"}
+_REPORT_PARAMS = tuple(f for f in actions.REPORT_FIELDS if f not in _REPORT_READ)
+_AUDIT_READ = {"actor_id": "own.user_id", "actor_name": "own.username"}
+_AUDIT_PARAMS = tuple(f for f in log.FIELDS if f not in _AUDIT_READ)
 _DUTY_FIELDS = ("county", "cadence", "division", "size", "tagset", "park_id", "weight")
 
 
@@ -306,12 +301,16 @@ def _insert(model, values: dict[str, str], source: str) -> str:
 
 @functools.cache
 def _sql(with_key: bool) -> str:
-    """The statement. Parameters: the report's fields by attname (but county), uscc, needed
-    (the headcount the figures need), cutoff (as assumed), m_… and w_… (each measure at weight
-    0 and its growth per unit of weight), the audit row's fields (audit_…); with a key, lock,
-    key, fingerprint and body (the answer, its id set here). One row: whether the key's lock
-    was had, the new report's id (NULL when nothing was written: the key has an answer, or
-    another case of the general path's) and the cut-off as it is.
+    """The statement. Parameters: digest (the bearer token's), now and stale (for noting the
+    token's use, see ApiToken.find), the report's fields by attname (but those it reads), uscc,
+    needed (the headcount the figures need), cutoff (as assumed), m_… and w_… (each measure at
+    weight 0 and its growth per unit of weight), the audit row's fields (audit_…, but its
+    actor); with a key, key, fingerprint and body (the answer, its id set here).
+
+    No row when the token is not a live one of an active enterprise reporter (another role
+    goes the general way); else one: whether the key's lock was had, the new report's id (NULL
+    when nothing was written: the key has an answer, or another case of the general path's)
+    and the cut-off as it is.
 
     The key's lock is tried first and the duty locked only when it was had and the key has no
     answer yet: a request whose key is held elsewhere is told 409 at once, not made to wait
@@ -323,19 +322,26 @@ def _sql(with_key: bool) -> str:
         f"COALESCE((SELECT cutoff FROM {Settings._meta.db_table} ORDER BY id LIMIT 1), "  # noqa: S608
         f"'{default}'::time)"
     )
+    # What scope.is_admin and the quick path's case ask of the user: a reporter, not an admin.
+    who = (
+        "SELECT u.id, u.username, u.enterprise_id "  # noqa: S608
+        f"FROM {live_token_sql('%(digest)s')} AND u.role = '{Role.REPORTER}' "
+        "AND NOT u.is_superuser AND u.enterprise_id IS NOT NULL"
+    )
     if with_key:
-        held = "pg_try_advisory_xact_lock(%(lock)s)"
+        held = f"pg_try_advisory_xact_lock({idempotency.lock_sql('who.id', '%(key)s')})"
         prior = (
-            f"SELECT 1 FROM {IdempotencyKey._meta.db_table} "  # noqa: S608
-            "WHERE user_id = %(submitted_by_id)s AND key = %(key)s"
+            f"SELECT 1 FROM {IdempotencyKey._meta.db_table} k, who "  # noqa: S608
+            "WHERE k.user_id = who.id AND k.key = %(key)s"
         )
     else:
         held, prior = "true", "SELECT 1 WHERE false"
     own = (
         f"SELECT {', '.join(f'd.{duty[f]} AS {f}' for f in _DUTY_FIELDS)}, "  # noqa: S608
-        f"e.region_code FROM held, {e} e JOIN {d} d ON d.enterprise_id = e.id "
+        "e.id AS enterprise_id, e.region_code, who.id AS user_id, who.username "
+        f"FROM held, who, {e} e JOIN {d} d ON d.enterprise_id = e.id "
         "WHERE held.locked AND NOT EXISTS (SELECT 1 FROM prior) "
-        "AND e.id = %(enterprise_id)s AND e.uscc = %(uscc)s AND e.headcount >= %(needed)s "
+        "AND e.id = who.enterprise_id AND e.uscc = %(uscc)s AND e.headcount >= %(needed)s "
         f"AND d.{duty['cadence']} = '{Cadence.DAILY}' "
         f"AND {cutoff_now} = %(cutoff)s::time "
         f"AND NOT EXISTS (SELECT 1 FROM {PeriodLock._meta.db_table} p "
@@ -343,7 +349,7 @@ def _sql(with_key: bool) -> str:
         "substr(e.region_code, 1, 4) || '00', e.region_code)) "
         "FOR UPDATE OF d"
     )
-    report = {name: f"%({name})s" for name in _REPORT_PARAMS} | {"county": "own.region_code"}
+    report = {name: f"%({name})s" for name in _REPORT_PARAMS} | _REPORT_READ
     report_sql = (
         _insert(Report, report, "own")
         + " ON CONFLICT (enterprise_id, date) DO NOTHING RETURNING id"
@@ -360,9 +366,11 @@ def _sql(with_key: bool) -> str:
     )
     rollup_keys = ", ".join(keys[k] for k in rollups.ROLLUP_KEYS)
     county_keys = ", ".join(keys[k] for k in rollups.ROLLUP_KEYS[:3])
-    audit = _insert(AuditEvent, {name: f"%(audit_{name})s" for name in log.FIELDS}, "r")
+    audit = {name: f"%(audit_{name})s" for name in _AUDIT_PARAMS} | _AUDIT_READ
     parts = [
-        f"held AS (SELECT {held} AS locked)",
+        f"who AS ({who})",
+        f"noted AS ({note_use_sql('%(digest)s', '%(now)s', '%(stale)s', 'who')})",
+        f"held AS (SELECT {held} AS locked FROM who)",  # noqa: S608
         f"prior AS ({prior})",
         f"own AS ({own})",
         f"r AS ({report_sql})",
@@ -370,20 +378,20 @@ def _sql(with_key: bool) -> str:
         f"SELECT {rollup_keys}, {measures} FROM r, own {rollup_conflict} RETURNING 1)",
         f"c AS (INSERT INTO {CountyDay._meta.db_table} ({county_columns}) "  # noqa: S608
         f"SELECT {county_keys}, {measures} FROM u, own {county_conflict})",
-        f"a AS ({audit})",
+        f"a AS ({_insert(AuditEvent, audit, 'r, own')})",
     ]
     if with_key:
         key = _insert(
             IdempotencyKey,
             {
-                "user_id": "%(submitted_by_id)s",
+                "user_id": "own.user_id",
                 "key": "%(key)s",
                 "fingerprint": "%(fingerprint)s",
                 "created_at": "%(submitted_at)s",
                 "status_code": "201",
                 "body": "jsonb_set(%(body)s::jsonb, '{id}', to_jsonb(r.id))",
             },
-            "r",
+            "r, own",
         )
         parts.append(f"k AS ({key})")
     return (

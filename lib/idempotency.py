@@ -48,6 +48,13 @@ def lock_id(user_id: int, key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def lock_sql(user: str, key: str) -> str:
+    """lock_id on PostgreSQL, for a statement that learns the user as it runs (dispatch.quick):
+    `user` and `key` are SQL expressions; the bits are lock_id's, signed the same way."""
+    digest = f"sha256(convert_to({user}::text || E'\\n' || {key}, 'UTF8'))"
+    return f"('x' || left(encode({digest}, 'hex'), 16))::bit(64)::bigint"
+
+
 def run(request, compute: Callable[[], tuple[int, Any]]) -> Status:
     """Answer `compute()` once per key; without the header, simply answer it."""
     key = request.headers.get(HEADER, "")
