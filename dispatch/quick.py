@@ -135,11 +135,10 @@ def plain(raw: Any) -> bool:
 # --- the statement ---------------------------------------------------------------------------------
 
 SOURCE = "api"
-_HEADCOUNT_UNKNOWN = (
-    10**12
-)  # clean() before the headcount is known: its two rules that read it pass
+# clean() before the enterprise's headcount is known: the two rules that read it pass, and the
+# statement compares the headcount with validation.headcount_needed.
+_HEADCOUNT_UNKNOWN = 10**12
 _cutoff: list[time | None] = [None]  # the cut-off as this process last read it (checked in SQL)
-_unread = object()
 
 
 class _Elsewhere(Exception):
@@ -206,10 +205,10 @@ def _submit(request, digest: str, key: str, uscc: str, values, answer) -> HttpRe
     counted = SimpleNamespace(on_time=on_time, **stored)
     at_zero, at_one = rollups.vector(counted, 0), rollups.vector(counted, 1)
     params: dict[str, Any] = {
-        **_prepared(Report, report, _REPORT_PARAMS),
+        **_as_db(Report, report, _REPORT_PARAMS),
         **{f"m_{m}": v for m, v in zip(MEASURES, at_zero, strict=True)},
         **{f"w_{m}": b - a for m, a, b in zip(MEASURES, at_zero, at_one, strict=True)},
-        **_prepared(AuditEvent, event, _AUDIT_PARAMS, "audit_"),
+        **_as_db(AuditEvent, event, _AUDIT_PARAMS, "audit_"),
         "digest": digest,
         "now": now,
         "stale": now - NOTE_EVERY,
@@ -253,7 +252,7 @@ def _rendered(request, answer: Status) -> HttpResponse:
     return api.create_response(request, answer.value, status=answer.status_code)
 
 
-def _prepared(model, obj, names, prefix: str = "") -> dict[str, Any]:
+def _as_db(model, obj, names, prefix: str = "") -> dict[str, Any]:
     """obj's values of `names` as the database takes them, by prefix + name: JSON and addresses
     adapted as the ORM adapts them; the rest (numbers, text, dates, aware datetimes) psycopg
     sends as they are."""
@@ -274,8 +273,11 @@ def _adapted(model) -> dict[str, Any]:
 
 # The columns sent as parameters; the statement reads the report's enterprise, county and
 # submitter and the audit row's actor.
-_REPORT_READ = {"enterprise_id": "own.enterprise_id", "county": "own.region_code"}
-_REPORT_READ |= {"submitted_by_id": "own.user_id"}
+_REPORT_READ = {
+    "enterprise_id": "own.enterprise_id",
+    "county": "own.region_code",
+    "submitted_by_id": "own.user_id",
+}
 _REPORT_PARAMS = tuple(f for f in actions.REPORT_FIELDS if f not in _REPORT_READ)
 _AUDIT_READ = {"actor_id": "own.user_id", "actor_name": "own.username"}
 _AUDIT_PARAMS = tuple(f for f in log.FIELDS if f not in _AUDIT_READ)

@@ -186,8 +186,8 @@ def test_other_cases_go_the_general_way(world, case):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_report_written_while_the_look_waits_is_corrected_not_duplicated(world):
-    """The look waits for the duty lock held by another writer of the same enterprise; its
+def test_a_report_written_while_the_statement_waits_is_corrected_not_duplicated(world):
+    """The statement waits for the duty lock held by another writer of the same enterprise; its
     snapshot predates that writer's commit, so it sees no report. The insert then finds one and
     does nothing; the general path takes over and answers with a correction."""
     _cadence(world.steel)
