@@ -40,7 +40,8 @@ class NotFound(Schema):
     detail: str
 
 
-def as_dict(report: Report, uscc: str) -> dict[str, Any]:
+def as_dict(report: Any, uscc: str) -> dict[str, Any]:
+    """A report's answer (report: a Report, or anything with its fields, as dispatch.quick's)."""
     return {
         "id": report.pk,
         "enterprise": uscc,

@@ -28,7 +28,6 @@ answers, case by case.
 
 import functools
 import json
-from collections.abc import Callable
 from datetime import time
 from types import SimpleNamespace
 from typing import Any
@@ -93,7 +92,7 @@ def _lane(request) -> HttpResponse | None:
     # The token as django-ninja's HttpBearer cuts it, looked up by the statement itself.
     digest = digest_of(auth[7:])
     uscc = uscc_as_sent(raw.pop("enterprise"))
-    return submit(request, digest, uscc, raw, lambda report: as_dict(report, uscc))
+    return submit(request, digest, uscc, raw)
 
 
 _TEXT = {"date": 32, "status": 32, "over_headcount_reason": 400, "note": 4000}  # ReportIn's limits
@@ -145,12 +144,9 @@ class _Elsewhere(Exception):
     """Not this path's case: nothing was written, and the general path answers."""
 
 
-def submit(
-    request, digest: str, uscc: str, raw: dict[str, Any], answer: Callable[[Any], dict[str, Any]]
-) -> HttpResponse | None:
+def submit(request, digest: str, uscc: str, raw: dict[str, Any]) -> HttpResponse | None:
     """The response to one report sent with the bearer token whose digest is `digest` (`raw`:
-    its fields but the enterprise), or None when the general path must give it. `answer` makes
-    the response body of a written report."""
+    its fields but the enterprise), or None when the general path must give it."""
     db = connections[DEFAULT_DB_ALIAS]  # not django.db.connection: see lib/prepared.py
     key = request.META.get("HTTP_IDEMPOTENCY_KEY", "")  # idempotency.HEADER
     if (
@@ -166,13 +162,13 @@ def submit(
     try:
         if db.in_atomic_block:  # a caller's transaction: a savepoint, as atomic() takes
             with transaction.atomic():
-                return _submit(request, digest, key, uscc, cleaned.values, answer)
-        return _submit(request, digest, key, uscc, cleaned.values, answer)
+                return _submit(request, digest, key, uscc, cleaned.values)
+        return _submit(request, digest, key, uscc, cleaned.values)
     except _Elsewhere:
         return None
 
 
-def _submit(request, digest: str, key: str, uscc: str, values, answer) -> HttpResponse:
+def _submit(request, digest: str, key: str, uscc: str, values) -> HttpResponse:
     cutoff = _cutoff[0]
     if cutoff is None:
         cutoff = _cutoff[0] = calendar.settings_row().cutoff or calendar.DEFAULT_CUTOFF
@@ -218,7 +214,7 @@ def _submit(request, digest: str, key: str, uscc: str, values, answer) -> HttpRe
     }
     # The answer as django-ninja renders it (its first field the id, set once it is known) and as
     # the key keeps it (its id set by the statement).
-    body = answer(report)
+    body = as_dict(report, uscc)
     assert next(iter(body)) == "id"
     body_text = json.dumps(body, cls=DjangoJSONEncoder)
     if key:
