@@ -11,11 +11,11 @@ from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from accounts import scope
-from lib import idempotency
+from lib import gcpause, idempotency
 from regions.models import Region
 from registry.schemas import ValidationErrors
 
-from . import actions, calendar
+from . import actions, calendar, validation
 from .models import Report
 from .schemas import (
     BatchIn,
@@ -126,39 +126,41 @@ def batch(request: HttpRequest, payload: BatchIn):
     return idempotency.run(request, compute)
 
 
+@gcpause.paused()
 def submit_rows(request, rows: list[dict[str, Any]], *, source: str) -> dict[str, Any]:
-    """Check every row with the rule set, write the good ones in one go, say what became of each."""
+    """Check every row with the rule set, write the good ones in one go, say what became of each.
+    Python's cyclic collector is paused meanwhile (lib.gcpause)."""
     user = request.user
     usccs = [uscc_as_sent(str(r.get("enterprise") or "")) for r in rows]
-    enterprises = actions.reportable(user, usccs)
+    enterprises = actions.reportable(user, usccs).get
     today = calendar.today()
+    clean = validation.clean
     outcomes: list[dict[str, Any]] = []
     items: list[actions.Item] = []
     for index, (raw, uscc) in enumerate(zip(rows, usccs, strict=True)):
         row = {"index": index, "enterprise": uscc, "date": str(raw.get("date") or "")[:32]}
         outcomes.append(row)
-        enterprise = enterprises.get(uscc)
+        enterprise = enterprises(uscc)
         if enterprise is None:
-            row.update(outcome="rejected", errors={"enterprise": NOT_FOUND})
+            row["outcome"], row["errors"] = "rejected", {"enterprise": NOT_FOUND}
             continue
-        cleaned = actions.clean(raw, enterprise, today)
+        cleaned = clean(raw, headcount=enterprise.headcount, today=today)
         if cleaned.errors:
-            row.update(outcome="rejected", errors=cleaned.errors)
+            row["outcome"], row["errors"] = "rejected", cleaned.errors
             continue
         items.append(actions.Item(enterprise, cleaned.values, index))
     if items:
         for result in actions.write(items, actor=user, source=source, request=request):
             row = outcomes[result.index]
             if result.errors:
-                row.update(outcome="rejected", errors=result.errors)
+                row["outcome"], row["errors"] = "rejected", result.errors
             else:
-                kind = (
+                row["outcome"] = (
                     "created" if result.created else "corrected" if result.changed else "unchanged"
                 )
-                row.update(outcome=kind, report=result.report_id)
+                row["report"], row["errors"] = result.report_id, {}
     counts: dict[Any, int] = {k: 0 for k in ("created", "corrected", "unchanged", "rejected")}
     for row in outcomes:
-        row.setdefault("errors", {})
         counts[row["outcome"]] += 1
     return {**counts, "rows": outcomes}
 

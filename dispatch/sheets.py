@@ -20,7 +20,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import translation
 
 from accounts import scope
-from lib import spreadsheets
+from lib import gcpause, spreadsheets
 from lib.spreadsheets import SpreadsheetError
 from registry.imports import column_letter
 from registry.models import Enterprise
@@ -266,27 +266,28 @@ def run(*, actor, data: bytes, filename: str, dry_run: bool, request=None) -> Re
     def uscc_of(raw: dict[str, Any]) -> str:
         return str(raw.get("uscc") or "").strip().upper()
 
-    enterprises = actions.reportable(actor, {uscc_of(raw) for _, raw in sheet.rows} - {""})
-    today = calendar.today()
-    items: list[actions.Item] = []
-    for number, raw in sheet.rows:
-        uscc = uscc_of(raw)
-        enterprise = enterprises.get(uscc)
-        if enterprise is None:
-            problem(number, "uscc", NOT_REPORTABLE if uscc else NO_USCC)
-            continue
-        cleaned = actions.clean(raw, enterprise, today)
-        for name, reason in cleaned.errors.items():
-            problem(number, name, reason)
-        if not cleaned.errors:
-            items.append(actions.Item(enterprise, cleaned.values, number))
+    with gcpause.paused():  # the rows are checked and written as the batch API's are
+        enterprises = actions.reportable(actor, {uscc_of(raw) for _, raw in sheet.rows} - {""})
+        today = calendar.today()
+        items: list[actions.Item] = []
+        for number, raw in sheet.rows:
+            uscc = uscc_of(raw)
+            enterprise = enterprises.get(uscc)
+            if enterprise is None:
+                problem(number, "uscc", NOT_REPORTABLE if uscc else NO_USCC)
+                continue
+            cleaned = actions.clean(raw, enterprise, today)
+            for name, reason in cleaned.errors.items():
+                problem(number, name, reason)
+            if not cleaned.errors:
+                items.append(actions.Item(enterprise, cleaned.values, number))
 
-    with transaction.atomic():
-        outcomes = (
-            actions.write(items, actor=actor, source="import", request=request) if items else []
-        )
-        if dry_run:
-            transaction.set_rollback(True)  # everything write() did, undone; the outcomes stay
+        with transaction.atomic():
+            outcomes = (
+                actions.write(items, actor=actor, source="import", request=request) if items else []
+            )
+            if dry_run:
+                transaction.set_rollback(True)  # everything write() did, undone; outcomes stay
     for outcome in outcomes:
         if outcome.errors:
             for name, reason in outcome.errors.items():

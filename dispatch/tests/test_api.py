@@ -346,6 +346,27 @@ def test_batch_keeps_good_rows_and_lists_bad_ones(world):
     assert replay.json() == data and Report.objects.count() == 2
 
 
+def test_batch_rows_are_checked_with_the_collector_paused(world, monkeypatch):
+    """lib.gcpause around submit_rows: off while the rows are checked, back on afterwards."""
+    import gc
+
+    from dispatch import validation
+
+    seen: list[bool] = []
+    original = validation.clean
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(validation, "clean", watched)
+    assert gc.isenabled()
+    rows = [body(world.steel), body(world.textile)]
+    r = post(client_for(world.bob), "/api/v1/reports/batch", {"reports": rows})
+    assert r.status_code == 200 and r.json()["created"] == 2
+    assert seen == [False, False] and gc.isenabled()
+
+
 def test_locked_date_refuses_changes(world):
     carol, dave = client_for(world.carol), client_for(world.dave)
     assert post(dave, "/api/v1/reports", body(world.steel)).status_code == 201

@@ -173,6 +173,29 @@ def test_bad_rows_are_named_by_row_and_column(park):
     assert "row 6" in problems and "not an enterprise of your park" in problems
 
 
+def test_rows_are_checked_and_written_with_the_collector_paused(park, monkeypatch):
+    """lib.gcpause around the rows' checks and the write; back on afterwards."""
+    import gc
+
+    world, _, _ = park
+    data = as_xlsx(filled(world, template(client_for(world.erin))))
+    seen: list[bool] = []
+    for name, module in (("clean", actions), ("write", actions)):
+        original = getattr(module, name)
+
+        def watched(*args, _original=original, **kwargs):
+            seen.append(gc.isenabled())
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, watched)
+    assert gc.isenabled()
+    with at(2020, 2, 21, 11):
+        result = sheets.run(actor=world.erin, data=data, filename="p.xlsx", dry_run=True)
+    assert result.summary()["created"] == 1
+    assert len(seen) > 1 and not any(seen)
+    assert gc.isenabled()
+
+
 def test_csv_and_xlsx_give_the_same_result(park):
     world, _, _ = park
     erin = client_for(world.erin)
