@@ -2,7 +2,8 @@
 period locks, risk levels and reminders. Validated, atomic, versioned, audited, rolled up."""
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
@@ -64,7 +65,7 @@ class Item:
     index: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What became of one item. `report` is the Report as written by the row path; the set path
     (batches on PostgreSQL) gives only `report_id`, which both fill."""
@@ -111,9 +112,12 @@ def reportable(user, usccs: Iterable[str]) -> dict[str, Reportable]:
     with connection.cursor() as cursor:  # the ORM's SQL, without its per-row cost
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    new = tuple.__new__  # Reportable._make without its checks: the rows have its fields
+    if scope.is_admin(user):  # may report for every enterprise it sees
+        return {row[1]: new(Reportable, row) for row in rows}
     out = {}
     for row in rows:
-        enterprise = Reportable._make(row)
+        enterprise = new(Reportable, row)
         if can_report_for(user, enterprise):
             out[enterprise.uscc] = enterprise
     return out
@@ -225,17 +229,20 @@ def write(items: Sequence[Item], *, actor, source: str, request=None) -> list[Ou
         build = _builder(Duty, saved=True)
         if connection.vendor == "postgresql" and len(items) >= SET_FROM:
             weekly = {eid for eid, row in duty_rows.items() if row[_CADENCE] == Cadence.WEEKLY}
-            by_row = [k for k, item in enumerate(items) if item.enterprise.pk in weekly]
-            by_set = [k for k, item in enumerate(items) if item.enterprise.pk not in weekly]
-            deltas = _write_rows(
-                [items[k] for k in by_row],
-                [outcomes[k] for k in by_row],
-                {eid: build(_duty_fields(duty_rows[eid])) for eid in weekly},
-                context,
-            )
-            staged = _write_set(
-                [items[k] for k in by_set], [outcomes[k] for k in by_set], duty_rows, context
-            )
+            deltas: rollups.Deltas = {}
+            set_items, set_outcomes = items, outcomes
+            if weekly:
+                by_row = [k for k, item in enumerate(items) if item.enterprise.pk in weekly]
+                by_set = [k for k, item in enumerate(items) if item.enterprise.pk not in weekly]
+                deltas = _write_rows(
+                    [items[k] for k in by_row],
+                    [outcomes[k] for k in by_row],
+                    {eid: build(_duty_fields(duty_rows[eid])) for eid in weekly},
+                    context,
+                )
+                set_items = [items[k] for k in by_set]
+                set_outcomes = [outcomes[k] for k in by_set]
+            staged = _write_set(set_items, set_outcomes, duty_rows, context)
             rollups.apply_staged(deltas, staged)
         else:
             duties = {eid: build(_duty_fields(row)) for eid, row in duty_rows.items()}
@@ -424,16 +431,20 @@ _STAGING_DDL = (
     "disinfection boolean, mask_days bigint, fever bigint, suspected bigint, confirmed bigint, "
     "difficulties jsonb, over_headcount_reason text, note text, changes jsonb, "
     "old_status text, old_staff_on_site bigint, old_capacity_pct bigint, old_fever bigint, "
-    "old_suspected bigint, old_confirmed bigint, duty_county text, cadence text, "
-    "division text, size text, tagset text, park_id bigint, weight bigint) ON COMMIT DROP"
+    'old_suspected bigint, old_confirmed bigint, duty_county text COLLATE "C", '
+    'cadence text COLLATE "C", division text COLLATE "C", size text COLLATE "C", '
+    'tagset text COLLATE "C", park_id bigint, weight bigint) ON COMMIT DROP'
 )
+# The duty's key in byte order ("C"), as the rollups' rows are locked (rollups._staged_sql): the
+# delta rows are grouped and sorted by it without the database's language rules.
 _DUTY_KEY = ("county", "cadence", "division", "size", "tagset", "park_id", "weight")
+_PLAIN = tuple(f for f in STORED if f != "difficulties")  # STORED but the one sent as JSON text
+_PLAIN_OF = operator.itemgetter(*_PLAIN)
 _STAGED = (
-    *("id", "enterprise_id", "county", "date", "version", "on_time", *STORED, "changes", *_OLD),
-    *("duty_county", *_DUTY_KEY[1:]),
+    *("id", "enterprise_id", "county", "date", "version", "on_time", *_PLAIN, "difficulties"),
+    *("changes", *_OLD, "duty_county", *_DUTY_KEY[1:]),
 )
 _EXISTING = ("id", "enterprise_id", "date", "version", "on_time", *STORED)
-_DIFFICULTIES = STORED.index("difficulties")
 
 
 def _write_set(
@@ -451,9 +462,8 @@ def _write_set(
     """
     if not items:
         return None
-    at = [DUTY_FIELDS.index(name) for name in _DUTY_KEY]
     no_duty = (None,) * len(_DUTY_KEY)
-    dims = {eid: tuple(row[i] for i in at) for eid, row in duty_rows.items()}
+    dims = {eid: _DUTY_DIMS(row) for eid, row in duty_rows.items()}
     closed, on_time = context.closed, context.on_time
     ids = sorted({item.enterprise.pk for item in items})
     dates = {item.values["date"] for item in items}
@@ -467,27 +477,30 @@ def _write_set(
     rows: list[list[Any]] = []  # _STAGED, the new ones' ids still to come
     new: list[tuple[Outcome, list[Any]]] = []
     none = (None,) * len(_OLD)
+    plain = _PLAIN_OF
     for item, outcome, key in _admitted(items, outcomes, closed):
         e, given = item.enterprise, item.values
         day = given["date"]
-        values = [given[f] for f in STORED]
         old = existing.get(key)
         if old is None:
-            values[_DIFFICULTIES] = _difficulties_json(values[_DIFFICULTIES])
-            row = [None, e.pk, e.region_id, day, 1, on_time[day], *values, "{}", *none]
-            row.extend(dims.get(e.pk, no_duty))
+            row = [None, e.pk, e.region_id, day, 1, on_time[day], *plain(given)]
+            row += (
+                _difficulties_json(given["difficulties"]),
+                "{}",
+                *none,
+                *dims.get(e.pk, no_duty),
+            )
             new.append((outcome, row))
             outcome.created = True
         else:
             before = dict(zip(STORED, old[5:], strict=True))
-            diff = validation.changes(before, dict(zip(STORED, values, strict=True)))
+            diff = validation.changes(before, {f: given[f] for f in STORED})
             outcome.report_id = old[0]
             if not diff:
                 continue  # the same answer again: nothing to write
-            values[_DIFFICULTIES] = _difficulties_json(values[_DIFFICULTIES])
-            row = [old[0], e.pk, e.region_id, day, old[3] + 1, old[4], *values, dumps(diff)]
-            row.extend(before[m] for m in _MEASURED)
-            row.extend(dims.get(e.pk, no_duty))
+            row = [old[0], e.pk, e.region_id, day, old[3] + 1, old[4], *plain(given)]
+            row += (_difficulties_json(given["difficulties"]), dumps(diff))
+            row += (*(before[m] for m in _MEASURED), *dims.get(e.pk, no_duty))
         rows.append(row)
         outcome.changed = True
     if not rows:
@@ -573,25 +586,29 @@ DUTY_FIELDS = tuple(f.attname for f in Duty._meta.concrete_fields)
 _DUTY_READER = Reader(Duty, [f.name for f in Duty._meta.concrete_fields])
 _DUTY_COLUMNS = ", ".join(_DUTY_READER.columns)
 _CADENCE = DUTY_FIELDS.index("cadence")
+_DUTY_DIMS = operator.itemgetter(*(DUTY_FIELDS.index(name) for name in _DUTY_KEY))
 
 
 def _admitted(
     items: Sequence[Item], outcomes: Sequence[Outcome], closed: set[tuple[str, date]]
-) -> Iterator[tuple[Item, Outcome, tuple[int, date]]]:
+) -> Iterable[tuple[Item, Outcome, tuple[int, date]]]:
     """The rows a write goes on with, keyed (enterprise id, date): a row for a locked period, or
     a second row for the same enterprise and date, gets its reason and is left out."""
+    keys = [(item.enterprise.pk, item.values["date"]) for item in items]
+    if not closed and len(set(keys)) == len(keys):  # the usual case: every row goes on
+        return zip(items, outcomes, keys, strict=True)
+    admitted = []
     seen: set[tuple[int, date]] = set()
-    for item, outcome in zip(items, outcomes, strict=True):
-        day = item.values["date"]
-        if closed and (item.enterprise.region_id, day) in closed:
+    for item, outcome, key in zip(items, outcomes, keys, strict=True):
+        if closed and (item.enterprise.region_id, key[1]) in closed:
             outcome.errors = {"date": LOCKED}
             continue
-        key = (item.enterprise.pk, day)
         if key in seen:
             outcome.errors = {"date": TWICE}
             continue
         seen.add(key)
-        yield item, outcome, key
+        admitted.append((item, outcome, key))
+    return admitted
 
 
 def _locked_duty_rows(ids: list[int]) -> dict[int, tuple]:
