@@ -126,6 +126,22 @@ def _difficulty_words() -> dict[str, str]:
     return words
 
 
+_FULL, _NOT_RESUMED = str(Status.FULL.value), str(Status.NOT_RESUMED.value)  # plain str: quicker
+_ORDERED: dict[tuple[str, ...], list[str]] = {}
+
+
+def _in_order(codes: list[str]) -> list[str]:
+    """Difficulty codes without repeats, in DIFFICULTY_CODES' order (a fresh list). The lists
+    sent are few: each is ordered once and remembered."""
+    key = tuple(codes)
+    ordered = _ORDERED.get(key)
+    if ordered is None:
+        ordered = [c for c in DIFFICULTY_CODES if c in codes]
+        if len(_ORDERED) < 10_000:  # bounded: a client could send many orders of many codes
+            _ORDERED[key] = ordered
+    return list(ordered)
+
+
 def _clean_fast(raw: dict[str, Any], headcount: int, today: date) -> Cleaned | None:
     """`_clean`'s answer for input of the expected types that passes every rule; None otherwise
     (the caller then takes the long way, which gives the same values or words the errors)."""
@@ -187,7 +203,7 @@ def _clean_fast(raw: dict[str, Any], headcount: int, today: date) -> Cleaned | N
             if code not in DIFFICULTY_SET:
                 return None
             codes.append(code)
-        chosen = [c for c in DIFFICULTY_CODES if c in codes]
+        chosen = _in_order(codes)
     else:
         chosen = []
     note = get("note") or ""
@@ -199,9 +215,9 @@ def _clean_fast(raw: dict[str, Any], headcount: int, today: date) -> Cleaned | N
     reason = reason.strip()
     if (
         (staff > headcount and not reason)
-        or (status == Status.FULL and staff == 0)
-        or (status == Status.NOT_RESUMED and capacity)
-        or fever > max(staff, headcount)
+        or (staff == 0 and status == _FULL)
+        or (capacity and status == _NOT_RESUMED)
+        or (fever > staff and fever > headcount)
     ):
         return None
     return Cleaned(

@@ -1,5 +1,6 @@
-"""dispatch.validation.headcount_needed: the least headcount with which clean() accepts a report,
-which dispatch.quick's statement compares with the enterprise's own."""
+"""dispatch.validation: headcount_needed, the least headcount with which clean() accepts a report
+(dispatch.quick's statement compares it with the enterprise's own), and clean()'s short way for
+well-typed input, which must give the long way's answer or leave the input to it."""
 
 from datetime import date
 
@@ -60,3 +61,65 @@ def test_what_a_report_needs():
     assert needed(staff_on_site=120, fever=0, over_headcount_reason="返岗高峰") == 0
     assert needed(staff_on_site=10, fever=30) == 30
     assert needed(staff_on_site=10, fever=30, over_headcount_reason="返岗高峰") == 30
+
+
+# Well-typed reports (the short way's), some of their fields then replaced by values it leaves to
+# the long way (words, numbers as text, floats, blanks, NUL, numbers out of range, unknown
+# difficulties), to hold the two ways to one answer.
+_TYPED = st.fixed_dictionaries(
+    {
+        "date": st.sampled_from(["2020-02-21", "2020-02-22", "2020-02-23", "1999-12-31"]),
+        "status": st.sampled_from(["not_resumed", "partial", "full", "全面复工", "部分复工"]),
+        "staff_on_site": st.integers(min_value=0, max_value=600),
+        "capacity_pct": st.integers(min_value=0, max_value=151),
+        "temperature_checks": st.booleans(),
+        "disinfection": st.booleans(),
+        "mask_days": st.integers(min_value=0, max_value=30),
+        "fever": st.integers(min_value=0, max_value=600),
+        "suspected": st.integers(min_value=0, max_value=3),
+        "confirmed": st.integers(min_value=0, max_value=3),
+        "difficulties": st.lists(
+            st.sampled_from([*validation.DIFFICULTY_CODES, "用工", "资金"]), max_size=5
+        ),
+        "note": st.sampled_from(["", " 缺电 ", "n" * 2000]),
+        "over_headcount_reason": st.sampled_from(["", "  ", "返岗高峰"]),
+    }
+)
+_ODD = st.sampled_from(
+    [None, "", " 3 ", "7", 2.0, 2.5, True, -1, 1_000_001, "是", " full", "a\x00b", "n" * 2001]
+)
+_ANY_REPORTS = st.tuples(
+    _TYPED, st.dictionaries(st.sampled_from(sorted(validation.FIELDS)), _ODD, max_size=2)
+).map(lambda pair: {**pair[0], **pair[1]})
+
+
+@given(
+    _ANY_REPORTS,
+    st.integers(min_value=0, max_value=600),
+    st.sampled_from(["", "fever", "staff_on_site"]),
+    st.integers(min_value=-1, max_value=1),
+)
+@settings(max_examples=3000, deadline=None)
+def test_the_short_way_gives_the_long_ways_answer_or_none(raw, headcount, near, by):
+    if near and type(raw[near]) is int:  # a headcount at a rule's edge
+        headcount = max(0, raw[near] + by)
+    short = validation._clean_fast(raw, headcount, TODAY)
+    long = validation._clean(raw, headcount=headcount, today=TODAY)
+    if short is not None:
+        assert not long.errors and short.values == long.values and not short.errors
+        assert {k: type(v) for k, v in short.values.items()} == {
+            k: type(v) for k, v in long.values.items()
+        }
+
+
+@given(_REPORTS, st.lists(st.sampled_from(validation.DIFFICULTY_CODES), max_size=6))
+@settings(max_examples=500, deadline=None)
+def test_well_typed_valid_reports_take_the_short_way(raw, difficulties):
+    raw = {**raw, "difficulties": difficulties, "note": " 缺电 "}
+    if validation._clean(raw, headcount=10**6, today=TODAY).errors:
+        return
+    short = validation._clean_fast(raw, 10**6, TODAY)
+    assert short is not None
+    assert short.values["difficulties"] == [
+        c for c in validation.DIFFICULTY_CODES if c in difficulties
+    ]
