@@ -3,14 +3,16 @@
     python -m bench report_import            # as part of `make bench`, or alone
     python -m bench.report_import worker batch|copy|table ROWS   # one measurement (used by the above)
 
-`table` copies the same rows into dispatch_report itself: the floor of storing reports while its
-unique keys, indexes and foreign-key checks (at commit) are kept, before any rule or rollup.
 `batch` sends the rows through dispatch.api.submit_rows, the path of POST /api/v1/reports/batch
 and of the park managers' spreadsheet upload (the rule set, then actions.write: duties locked,
 reports and their first versions written, rollups updated, one audit event), in calls of 10,000
-rows, the most one batch request may carry. `copy` writes the same rows, as they are stored, into
-a bare table of the report's columns with COPY: the floor. Each runs in its own process on its
-own fresh database holding ROWS above-scale daily reporters (set up with COPY, not timed).
+rows, the most one batch request may carry, and says where its time went (statements by kind,
+commits, the rest Python). `copy` writes the same rows, as they are stored, into a bare table of
+the report's columns with COPY: the baseline. `table` copies them into dispatch_report itself:
+the floor of keeping reports at all while its unique key, indexes and foreign-key checks (at
+commit) are kept, before any rule or rollup. Each COPY is timed COPIES times (the table emptied
+in between) and the median kept. Each kind runs in its own process on its own fresh database
+holding ROWS above-scale daily reporters (set up with COPY, flushed by a CHECKPOINT; not timed).
 
 FUGONG_BENCH_PROFILE=path writes a cProfile of the batch calls there.
 """
@@ -18,12 +20,15 @@ FUGONG_BENCH_PROFILE=path writes a cProfile of the batch calls there.
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from bench import common
 
 DAY = date(2020, 2, 24)  # a Monday, a working day
 CHUNK = 10_000  # dispatch.schemas.BatchIn's limit
+COPIES = 3  # each COPY is timed this many times, the median kept
 
 
 def bodies(reg: "common.Register") -> list[dict]:
@@ -72,6 +77,7 @@ def worker(kind: str, n: int) -> dict:
     common.copy_register(reg)
     admin = User.objects.create(username="bench", role=Role.ADMIN)
     rows = bodies(reg)
+    settled()
     result: dict = {"rows": n}
     if kind == "batch":
         from django.test import RequestFactory
@@ -86,19 +92,22 @@ def worker(kind: str, n: int) -> dict:
             import cProfile
 
             profiler = cProfile.Profile()
+        spent: dict[str, float] = {}
         timer = common.Timer()
         created = 0
-        for start in range(0, n, CHUNK):
-            if profiler:
-                profiler.enable()
-            answer = submit_rows(request, rows[start : start + CHUNK], source="batch")
-            if profiler:
-                profiler.disable()
-            created += answer["created"]
-            if answer["rejected"]:
-                bad = next(r for r in answer["rows"] if r["outcome"] == "rejected")
-                raise SystemExit(f"rejected rows: {answer['rejected']}, e.g. {bad}")
+        with _statements_timed(spent):
+            for start in range(0, n, CHUNK):
+                if profiler:
+                    profiler.enable()
+                answer = submit_rows(request, rows[start : start + CHUNK], source="batch")
+                if profiler:
+                    profiler.disable()
+                created += answer["created"]
+                if answer["rejected"]:
+                    bad = next(r for r in answer["rows"] if r["outcome"] == "rejected")
+                    raise SystemExit(f"rejected rows: {answer['rejected']}, e.g. {bad}")
         result["seconds"] = timer()
+        result["spent"] = spent
         if profiler and profile:
             profiler.dump_stats(profile)
         # New reports are their own first versions: no version rows (see dispatch.models.Report).
@@ -114,12 +123,18 @@ def worker(kind: str, n: int) -> dict:
             with connection.cursor() as c:
                 c.execute(f"CREATE TABLE {table} (LIKE dispatch_report INCLUDING DEFAULTS)")
         cur = connection.connection.cursor()
-        timer = common.Timer()
-        with connection.connection.transaction():  # committed in the time: the foreign keys
-            with cur.copy(f"COPY {table} (id, {common.REPORT_COLUMNS}) FROM STDIN") as copy:
-                for row in rows_out:
-                    copy.write_row(row)
-        result["seconds"] = timer()
+        times = []
+        for attempt in range(COPIES):  # short: the median of a few, emptied in between
+            if attempt:
+                cur.execute(f"TRUNCATE {table} CASCADE")
+                connection.connection.commit()
+            timer = common.Timer()
+            with connection.connection.transaction():  # committed in the time: foreign keys
+                with cur.copy(f"COPY {table} (id, {common.REPORT_COLUMNS}) FROM STDIN") as copy:
+                    for row in rows_out:
+                        copy.write_row(row)
+            times.append(timer())
+        result["seconds"] = sorted(times)[len(times) // 2]
         cur.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
         (count,) = cur.fetchone() or (0,)
         if count != n:
@@ -127,6 +142,67 @@ def worker(kind: str, n: int) -> dict:
     result["rows_per_s"] = n / result["seconds"]
     result["peak_mb"] = common.peak_mb()
     return result
+
+
+def settled() -> None:
+    """Flush the set-up's writes (CHECKPOINT, with VACUUM ANALYZE before it) so that each kind is
+    timed on a server at rest; a role that may not checkpoint is timed without."""
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute("VACUUM ANALYZE")
+        try:
+            c.execute("CHECKPOINT")
+        except Exception as exc:
+            common.progress(f"no CHECKPOINT before timing ({exc.__class__.__name__})")
+
+
+# What the batch's statements are, by a piece of their text (the first that matches names it).
+STATEMENTS = (
+    ("rollups (Rollup, then CountyDay)", "WITH d AS MATERIALIZED"),
+    ("reports inserted", "INSERT INTO dispatch_report "),
+    ("enterprises looked up", '"registry_enterprise"'),
+    ("duties locked", "FOR UPDATE"),
+    ("existing reports looked up", 'FROM "dispatch_report"'),
+)
+
+
+@contextmanager
+def _statements_timed(spent: dict[str, float]) -> Iterator[None]:
+    """Time every statement of the block from the client, by kind (STATEMENTS, else "other
+    statements"), and every commit ("commit: foreign-key checks"), into `spent` (seconds)."""
+    import time
+
+    import psycopg
+    from django.db import connection
+
+    def kind(sql: str) -> str:
+        return next((name for name, text in STATEMENTS if text in sql), "other statements")
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            name = kind(sql)
+            spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
+
+    commit = psycopg.Connection.commit
+
+    def timed_commit(self) -> None:
+        started = time.perf_counter()
+        try:
+            commit(self)
+        finally:
+            name = "commit (the foreign-key checks)"
+            spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
+
+    psycopg.Connection.commit = timed_commit  # type: ignore[method-assign]
+    try:
+        with connection.execute_wrapper(timed):
+            yield
+    finally:
+        psycopg.Connection.commit = commit  # type: ignore[method-assign]
 
 
 def stored(rows: list[dict], reg: "common.Register", actor: int) -> list[tuple]:
@@ -189,6 +265,17 @@ def main(rows: int = 100_000) -> None:
             f"  {what:<40}{r['seconds']:>9.2f}{r['rows_per_s']:>11,.0f}{r['peak_mb']:>9.0f}"
             f"{r['rows_per_s'] / floor:>8.0%}"
         )
+    spent = results["batch"]["spent"]
+    database = sum(spent.values())
+    print(
+        f"  where the batch path's {results['batch']['seconds']:.2f} s went (timed from the client):"
+    )
+    for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        print(f"    {name:<44}{seconds:>6.2f} s")
+    print(
+        f"    {'Python (rules, decisions, COPY, answers)':<44}"
+        f"{results['batch']['seconds'] - database:>6.2f} s"
+    )
 
 
 if __name__ == "__main__":
