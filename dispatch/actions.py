@@ -421,6 +421,8 @@ def _reports_of(ids: Sequence[int], dates: set[date]) -> list[Report]:
 # The staging table of a set-based write: one row per report to write, new or corrected, with a
 # corrected report's old measures beside the new ones (its old contribution comes off the rollups)
 # and its enterprise's duty's key and weight (read with the duty's lock: no join to find them).
+# The key's text is in byte order ("C"), the order the rollups' rows are locked in
+# (rollups._staged_sql): the delta rows are grouped and sorted without the language's rules.
 STAGING = "staging_dispatch_reports"
 _MEASURED = ("status", "staff_on_site", "capacity_pct", "fever", "suspected", "confirmed")
 _OLD = tuple(f"old_{m}" for m in _MEASURED)
@@ -435,8 +437,6 @@ _STAGING_DDL = (
     'cadence text COLLATE "C", division text COLLATE "C", size text COLLATE "C", '
     'tagset text COLLATE "C", park_id bigint, weight bigint) ON COMMIT DROP'
 )
-# The duty's key in byte order ("C"), as the rollups' rows are locked (rollups._staged_sql): the
-# delta rows are grouped and sorted by it without the database's language rules.
 _DUTY_KEY = ("county", "cadence", "division", "size", "tagset", "park_id", "weight")
 _PLAIN = tuple(f for f in STORED if f != "difficulties")  # STORED but the one sent as JSON text
 _PLAIN_OF = operator.itemgetter(*_PLAIN)
