@@ -176,16 +176,15 @@ def _statements_timed(spent: dict[str, float]) -> Iterator[None]:
     import psycopg
     from django.db import connection
 
-    def kind(sql: str) -> str:
-        return next((name for name, text in STATEMENTS if text in sql), "other statements")
+    def count(name: str, started: float) -> None:
+        spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
 
     def timed(execute, sql, params, many, context):
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            name = kind(sql)
-            spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
+            count(next((n for n, text in STATEMENTS if text in sql), "other statements"), started)
 
     commit = psycopg.Connection.commit
 
@@ -194,8 +193,7 @@ def _statements_timed(spent: dict[str, float]) -> Iterator[None]:
         try:
             commit(self)
         finally:
-            name = "commit (the foreign-key checks)"
-            spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
+            count("commit (the foreign-key checks)", started)
 
     psycopg.Connection.commit = timed_commit  # type: ignore[method-assign]
     try:

@@ -15,7 +15,7 @@ from lib import gcpause, idempotency
 from regions.models import Region
 from registry.schemas import ValidationErrors
 
-from . import actions, calendar, validation
+from . import actions, calendar
 from .models import Report
 from .schemas import (
     BatchIn,
@@ -134,7 +134,6 @@ def submit_rows(request, rows: list[dict[str, Any]], *, source: str) -> dict[str
     usccs = [uscc_as_sent(str(r.get("enterprise") or "")) for r in rows]
     enterprises = actions.reportable(user, usccs).get
     today = calendar.today()
-    clean = validation.clean
     outcomes: list[dict[str, Any]] = []
     items: list[actions.Item] = []
     for index, (raw, uscc) in enumerate(zip(rows, usccs, strict=True)):
@@ -144,7 +143,7 @@ def submit_rows(request, rows: list[dict[str, Any]], *, source: str) -> dict[str
         if enterprise is None:
             row["outcome"], row["errors"] = "rejected", {"enterprise": NOT_FOUND}
             continue
-        cleaned = clean(raw, headcount=enterprise.headcount, today=today)
+        cleaned = actions.clean(raw, enterprise, today)
         if cleaned.errors:
             row["outcome"], row["errors"] = "rejected", cleaned.errors
             continue
