@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import scope
@@ -34,9 +34,9 @@ CARRY_FOR = 3600  # seconds a dry run's rows may wait for the import
 
 
 class RiskForm(forms.Form):
-    region = forms.RegexField(label=_l("County"), regex=r"^\d{6}$", max_length=6)
-    level = forms.ChoiceField(label=_l("Risk level"), choices=RiskLevel.choices)
-    effective_from = forms.DateField(label=_l("Effective from"))
+    region = forms.RegexField(label=gettext_lazy("County"), regex=r"^\d{6}$", max_length=6)
+    level = forms.ChoiceField(label=gettext_lazy("Risk level"), choices=RiskLevel.choices)
+    effective_from = forms.DateField(label=gettext_lazy("Effective from"))
 
 
 def _own_prefix(user) -> str:

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from registry.models import Tag
@@ -14,22 +14,28 @@ from registry.models import Tag
 from . import calendar, rules
 from .models import Cadence, CadenceRule, Duty, EmergencyPeriod
 
-ANY = [("", _l("any")), ("1", _l("yes")), ("0", _l("no"))]
+ANY = [("", gettext_lazy("any")), ("1", gettext_lazy("yes")), ("0", gettext_lazy("no"))]
 
 
 class RuleForm(forms.Form):
-    cadence = forms.ChoiceField(label=_l("cadence"), choices=Cadence.choices)
-    above_scale = forms.ChoiceField(label=_l("above designated size"), choices=ANY, required=False)
+    cadence = forms.ChoiceField(label=gettext_lazy("cadence"), choices=Cadence.choices)
+    above_scale = forms.ChoiceField(
+        label=gettext_lazy("above designated size"), choices=ANY, required=False
+    )
     tag = forms.ChoiceField(
-        label=_l("tag"), choices=[("", _l("any")), *Tag.choices], required=False
+        label=gettext_lazy("tag"), choices=[("", gettext_lazy("any")), *Tag.choices], required=False
     )
     industry_prefix = forms.RegexField(
-        label=_l("industry code prefix"), regex=r"^\d{0,4}$", required=False, max_length=4
+        label=gettext_lazy("industry code prefix"), regex=r"^\d{0,4}$", required=False, max_length=4
     )
-    in_park = forms.ChoiceField(label=_l("in a park"), choices=ANY, required=False)
-    key_project = forms.ChoiceField(label=_l("has a key project"), choices=ANY, required=False)
-    position = forms.IntegerField(label=_l("order"), min_value=0, max_value=999, initial=100)
-    note = forms.CharField(label=_l("note"), max_length=200, required=False)
+    in_park = forms.ChoiceField(label=gettext_lazy("in a park"), choices=ANY, required=False)
+    key_project = forms.ChoiceField(
+        label=gettext_lazy("has a key project"), choices=ANY, required=False
+    )
+    position = forms.IntegerField(
+        label=gettext_lazy("order"), min_value=0, max_value=999, initial=100
+    )
+    note = forms.CharField(label=gettext_lazy("note"), max_length=200, required=False)
 
     def __init__(self, *args, form_id: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,7 +126,7 @@ def delete_rule(request, pk: int):
 
 
 class CutoffForm(forms.Form):
-    cutoff = forms.TimeField(label=_l("cut-off time"))
+    cutoff = forms.TimeField(label=gettext_lazy("cut-off time"))
 
 
 @login_required
@@ -137,8 +143,8 @@ def set_cutoff(request):
 
 
 class EmergencyForm(forms.Form):
-    day = forms.DateField(label=_l("date"))
-    note = forms.CharField(label=_l("note"), max_length=200, required=False)
+    day = forms.DateField(label=gettext_lazy("date"))
+    note = forms.CharField(label=gettext_lazy("note"), max_length=200, required=False)
 
 
 @login_required

@@ -18,8 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import scope
@@ -40,35 +39,56 @@ TREND_DAYS = 30
 FILTERS = ("division", "size", "tag", "park")
 
 TABS = {
-    "region": _l("By region"),
-    "division": _l("By industry"),
-    "size": _l("By size"),
-    "tag": _l("By key list"),
-    "park": _l("By park"),
-    "risk": _l("By risk level"),
+    "region": gettext_lazy("By region"),
+    "division": gettext_lazy("By industry"),
+    "size": gettext_lazy("By size"),
+    "tag": gettext_lazy("By key list"),
+    "park": gettext_lazy("By park"),
+    "risk": gettext_lazy("By risk level"),
 }
 
 # (figure, label, counted part, whole, part's label, whole's label)
 KPIS = (
     (
         "resumption_rate",
-        _l("Resumption rate"),
+        gettext_lazy("Resumption rate"),
         "resumed",
         "expected",
-        _l("resumed"),
-        _l("expected"),
+        gettext_lazy("resumed"),
+        gettext_lazy("expected"),
     ),
-    ("capacity_recovery", _l("Capacity recovery"), "reported", "", _l("reports, weighted"), ""),
+    (
+        "capacity_recovery",
+        gettext_lazy("Capacity recovery"),
+        "reported",
+        "",
+        gettext_lazy("reports, weighted"),
+        "",
+    ),
     (
         "staff_return_rate",
-        _l("Staff return rate"),
+        gettext_lazy("Staff return rate"),
         "staff_on_site",
         "headcount",
-        _l("on site"),
-        _l("normal headcount"),
+        gettext_lazy("on site"),
+        gettext_lazy("normal headcount"),
     ),
-    ("completeness", _l("Completeness"), "reported", "expected", _l("reported"), _l("expected")),
-    ("timeliness", _l("Timeliness"), "on_time", "expected", _l("on time"), _l("expected")),
+    (
+        "completeness",
+        gettext_lazy("Completeness"),
+        "reported",
+        "expected",
+        gettext_lazy("reported"),
+        gettext_lazy("expected"),
+    ),
+    (
+        "timeliness",
+        gettext_lazy("Timeliness"),
+        "on_time",
+        "expected",
+        gettext_lazy("on time"),
+        gettext_lazy("expected"),
+    ),
 )
 
 

@@ -92,3 +92,120 @@ def test_the_compiled_catalogue_matches_the_po():
             assert compiled.ngettext(msgid, m["msgid_plural"][0], 1) == m["msgstr[0]"][0]
         else:
             assert compiled.gettext(msgid) == m["msgstr"][0], msgid
+
+
+# --- the catalogue holds every string the code marks -------------------------------------------
+
+# The names `makemessages` extracts (its own keywords and xgettext's defaults for Python). A
+# translation function imported under any other name (`gettext_lazy as _l`) still translates at
+# run time, but its strings never reach the catalogue: the page shows them in English.
+EXTRACTED = {
+    "_": "gettext",
+    "gettext": "gettext",
+    "gettext_lazy": "gettext",
+    "gettext_noop": "gettext",
+    "ngettext": "ngettext",
+    "ngettext_lazy": "ngettext",
+    "pgettext": "pgettext",
+    "pgettext_lazy": "pgettext",
+    "npgettext": "npgettext",
+    "npgettext_lazy": "npgettext",
+}
+SKIPPED_DIRS = {".venv", "node_modules", "var", ".git", "tests", "migrations", "__pycache__"}
+TEMPLATE_CALL = re.compile(
+    r"\b(n?p?gettext)\(((?:\s*u?(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\s*,?)+)"
+)
+LITERAL = re.compile(r"u?('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
+
+
+def sources(suffix: str) -> list[Path]:
+    found = []
+    for path in Path(settings.BASE_DIR).rglob(f"*{suffix}"):
+        parts = path.relative_to(settings.BASE_DIR).parts
+        if not SKIPPED_DIRS & set(parts[:-1]):
+            found.append(path)
+    return sorted(found)
+
+
+def _marked(kind: str, args: list[str]) -> tuple[str | None, str] | None:
+    """(context, msgid) of a call to a function of `kind` with these literal arguments."""
+    if kind.startswith("np") or kind.startswith("p"):
+        return (args[0], args[1]) if len(args) >= 2 else None
+    return (None, args[0]) if args else None
+
+
+def python_marks(path: Path) -> tuple[list[tuple[str | None, str]], list[str]]:
+    """The (context, msgid) pairs a module marks, and its translation functions bound to names
+    makemessages does not extract ("line: name")."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    kinds: dict[str, str] = {}  # local name -> function kind
+    hidden: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+            for alias in node.names:
+                if alias.name in EXTRACTED:
+                    local = alias.asname or alias.name
+                    kinds[local] = EXTRACTED[alias.name]
+                    if local not in EXTRACTED:
+                        hidden.append(f"{node.lineno}: {alias.name} as {local}")
+    marks = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if isinstance(node.func, ast.Attribute) and node.func.attr in EXTRACTED:
+            name = node.func.attr
+        kind = kinds.get(name or "") or (EXTRACTED.get(name or "") if name != "_" else None)
+        if kind is None:
+            continue
+        args = []  # the leading literal arguments: `_(name)` marks nothing
+        for arg in node.args:
+            if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+                break
+            args.append(arg.value)
+        mark = _marked(kind, args)
+        if mark is not None:
+            marks.append(mark)
+    return marks, hidden
+
+
+def template_marks(path: Path) -> list[tuple[str | None, str]]:
+    """The (context, msgid) pairs a template marks, as makemessages reads them (templatize)."""
+    import ast
+
+    from django.utils.translation.template import templatize
+
+    marks = []
+    for kind, literals in TEMPLATE_CALL.findall(templatize(path.read_text(encoding="utf-8"))):
+        args = [ast.literal_eval(text) for text in LITERAL.findall(literals)]
+        mark = _marked(kind, args)
+        if mark is not None:
+            marks.append(mark)
+    return marks
+
+
+def test_translation_functions_go_by_names_makemessages_extracts():
+    hidden = {}
+    for path in sources(".py"):
+        _, names = python_marks(path)
+        if names:
+            hidden[str(path.relative_to(settings.BASE_DIR))] = names
+    assert hidden == {}
+
+
+def test_every_string_the_code_and_templates_mark_is_in_the_catalogue():
+    catalogue = {
+        (m.get("msgctxt", [None])[0], m["msgid"][0]) for m in entries(CATALOGUE / "django.po")[1:]
+    }
+    marked: dict[tuple[str | None, str], str] = {}
+    for path in sources(".py"):
+        for mark in python_marks(path)[0]:
+            marked.setdefault(mark, str(path.relative_to(settings.BASE_DIR)))
+    for path in sources(".html"):
+        for mark in template_marks(path):
+            marked.setdefault(mark, str(path.relative_to(settings.BASE_DIR)))
+    assert len(marked) > 300  # the scan found the strings at all
+    missing = {f"{where}: {mark[1]!r}" for mark, where in marked.items() if mark not in catalogue}
+    assert sorted(missing) == []
