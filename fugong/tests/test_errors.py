@@ -62,12 +62,12 @@ def test_a_page_without_its_database_is_503_in_the_visitors_language(database_go
     assert r["Retry-After"] == str(RETRY_AFTER_SECONDS)
     assert r["Cache-Control"] == "no-store" and "default-src 'self'" in r["Content-Security-Policy"]
     page = r.content.decode()
-    assert "cannot reach its database" in page and '<html lang="en">' in page
+    assert "cannot use its database" in page and '<html lang="en">' in page
     no_leaks(page)
     zh = Client(raise_request_exception=False)
     zh.cookies["sessionid"] = "x" * 32
     page = zh.get("/enterprises/").content.decode()
-    assert "暂时无法连接数据库" in page and '<html lang="zh-hans">' in page
+    assert "暂时无法使用数据库" in page and '<html lang="zh-hans">' in page
 
 
 def test_the_api_without_its_database_is_503_json(database_gone):
@@ -78,7 +78,7 @@ def test_the_api_without_its_database_is_503_json(database_gone):
         )
         assert r.status_code == 503, path
         assert r["Content-Type"] == "application/json" and r["Retry-After"] == "10"
-        assert "cannot reach its database" in r.json()["detail"]
+        assert "cannot use its database" in r.json()["detail"]
         no_leaks(r.content.decode())
 
 
