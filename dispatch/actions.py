@@ -894,7 +894,8 @@ def set_risk(
 
 @transaction.atomic
 def remind(*, actor, enterprises: Sequence[Enterprise], day: date, request=None) -> int:
-    """Record reminders to non-reporters (one per enterprise and date; delivery comes later)."""
+    """Record reminders to non-reporters (one per enterprise and date); the worker delivers them
+    at its next run (notify.reminders)."""
     have = set(
         Reminder.objects.filter(enterprise__in=enterprises, date=day).values_list(
             "enterprise_id", flat=True
