@@ -95,3 +95,13 @@ def percent(rate: int | float | Decimal | None) -> str:
         return NONE
     with _context(d * 100):
         return one_place(d * 100) + "%"
+
+
+def percentage(rate: int | float | Decimal | None) -> Decimal | None:
+    """A rate given as a fraction, in per cent with exactly one decimal, rounded as `percent`
+    rounds it (0.0625 → 6.3, 0.65 → 65.0): for tables and charts that keep the ".0"."""
+    d = _decimal(rate)
+    if d is None:
+        return None
+    with _context(d * 100):
+        return (d * 100).quantize(_ONE_PLACE, rounding=ROUND_HALF_UP)

@@ -134,7 +134,8 @@ REPORT_SUMS = {m: Sum(m) for m in MEASURES}
 
 
 def _ratio(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
+    # Unrounded: a rate rounded here and again as a percentage would read 54.6% for 6 of 11.
+    return part / whole if whole else None
 
 
 def derive(register: dict[str, Any], reports: dict[str, Any]) -> dict[str, Any]:
@@ -153,9 +154,7 @@ def derive(register: dict[str, Any], reports: dict[str, Any]) -> dict[str, Any]:
         "headcount": headcount,
         "staff_on_site": r["staff_on_site"],
         "staff_return_rate": _ratio(r["staff_on_site"], headcount),
-        "capacity_recovery": (
-            round(r["capacity_weighted"] / r["weight"] / 100, 4) if r["weight"] else None
-        ),
+        "capacity_recovery": (r["capacity_weighted"] / r["weight"] / 100 if r["weight"] else None),
         "completeness": _ratio(r["reported"], expected),
         "timeliness": _ratio(r["on_time"], expected),
         "fever": r["fever"],

@@ -16,7 +16,7 @@ from dispatch.models import Cadence, Duty, PeriodLock, Reminder, Report
 from regions.models import Level, Region
 from registry.models import Contact
 
-from . import maps, queries
+from . import maps, numbers, queries
 from .queries import Row, View
 
 RATES = ("resumption_rate", "capacity_recovery", "staff_return_rate", "completeness", "timeliness")
@@ -149,7 +149,8 @@ def locks_over(code: str, day: date) -> list[PeriodLock]:
 
 
 def _pct(rate: float | None) -> float | None:
-    return round(rate * 100, 1) if rate is not None else None
+    value = numbers.percentage(rate)
+    return None if value is None else float(value)
 
 
 def map_items(view: View, day: date, region: Region | None) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ from lib.masking import mask_phone
 from regions.models import Level, Region, prefix_of
 from registry.models import Tag
 
-from . import maps, queries, tables
+from . import maps, numbers, queries, tables
 
 PAGE_SIZE = 50
 TREND_DAYS = 30
@@ -170,7 +170,9 @@ def _breadcrumbs(ask: Ask) -> list[Region]:
 
 
 def _pct(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
+    """65.2%, rounded as the brief rounds it (half up), so both read the same."""
+    value = numbers.percentage(rate)
+    return "—" if value is None else f"{value}%"
 
 
 def present(f: dict[str, Any]) -> dict[str, Any]:
@@ -183,7 +185,10 @@ def kpis(now: dict[str, Any], before: dict[str, Any] | None) -> list[dict[str, A
     cards = []
     for key, label, part, whole, part_label, whole_label in KPIS:
         rate, prev = now[key], (before or {}).get(key)
-        delta = None if rate is None or prev is None else round((rate - prev) * 100, 1)
+        points = None if rate is None or prev is None else numbers.percentage(rate - prev)
+        if points is not None and points == 0:
+            points = abs(points)  # "+0.0", never "-0.0"
+        delta = None if points is None else float(points)
         cards.append(
             {
                 "key": key,
@@ -194,7 +199,7 @@ def kpis(now: dict[str, Any], before: dict[str, Any] | None) -> list[dict[str, A
                 "part_label": part_label,
                 "whole_label": whole_label,
                 "delta": delta,
-                "delta_text": "" if delta is None else f"{delta:+.1f}",
+                "delta_text": "" if points is None else f"{points:+}",
                 "trend": "" if not delta else ("up" if delta > 0 else "down"),
             }
         )

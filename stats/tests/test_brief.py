@@ -183,9 +183,10 @@ def test_xlsx_has_the_paragraph_headline_and_tables(reported):
     assert first["B4"].value == PROVINCE_TEXT
     headline = {r[0]: r[1] for r in _rows(first)[6:]}
     assert headline["应报户数"] == 3 and headline["已报户数"] == 2 and headline["复工户数"] == 2
-    assert headline["复工率"] == 0.6667 and headline["及时率"] == 0.3333
+    assert headline["复工率"] == 2 / 3 and headline["及时率"] == 1 / 3
     assert headline["正常用工人数"] == 1220 and headline["返岗人数"] == 750
-    assert headline["产能恢复率"] == 0.6909 and headline["到岗率"] == 0.6148
+    assert headline["产能恢复率"] == (80 * 800 + 40 * 300) / 1100 / 100
+    assert headline["到岗率"] == 750 / 1220
     assert (headline["发热"], headline["疑似"], headline["确诊"]) == (0, 0, 0)
     assert (first["A10"].value, first["B10"].number_format) == ("复工率", "0.0%")
     assert (first["A14"].value, first["B14"].number_format) == ("到岗率", "0.0%")
@@ -203,7 +204,7 @@ def test_xlsx_has_the_paragraph_headline_and_tables(reported):
     body = {r[1]: r for r in _rows(regions)[1:]}
     assert set(body) == {"150100", "150200"}
     # name, code, expected, reported, resumed, rate, capacity, headcount, on site, return rate
-    assert body["150200"][:10] == ("包头市", "150200", 2, 1, 1, 0.5, 0.8, 920, 600, 0.6522)
+    assert body["150200"][:10] == ("包头市", "150200", 2, 1, 1, 0.5, 0.8, 920, 600, 600 / 920)
     assert body["150100"][:10] == ("呼和浩特市", "150100", 1, 1, 1, 1.0, 0.4, 300, 150, 0.5)
     assert regions["F2"].number_format == "0.0%"
     assert regions["C2"].number_format == "General"
