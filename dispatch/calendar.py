@@ -14,6 +14,9 @@ from .models import EmergencyPeriod, Settings
 
 _SETTINGS = Reader(Settings, ["id", "cutoff"])
 DEFAULT_CUTOFF = time(17, 0)  # before an official sets one
+# The dates figures may be asked for: a report's date is from 2000 on (dispatch.validation);
+# the far ends of Python's dates would overflow the date arithmetic of trends and windows.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 def settings_row() -> Settings:
@@ -24,6 +27,11 @@ def settings_row() -> Settings:
         )
         row = cursor.fetchone()
     return _SETTINGS.build(row) if row is not None else Settings(cutoff=DEFAULT_CUTOFF)
+
+
+def askable(day: date) -> bool:
+    """Whether figures may be asked for this date (FIRST_DAY to LAST_DAY)."""
+    return FIRST_DAY <= day <= LAST_DAY
 
 
 def in_emergency(day: date) -> bool:

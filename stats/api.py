@@ -5,7 +5,8 @@ from datetime import date
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
 
-from dispatch.calendar import is_reporting_day, today
+from accounts import scope
+from dispatch.calendar import askable, is_reporting_day, today
 
 from . import queries
 
@@ -60,6 +61,8 @@ def resolve(request: HttpRequest, params: StatsQuery) -> tuple[queries.View, dat
         day = date.fromisoformat(params.date) if params.date else today()
     except ValueError:
         raise Http404 from None
+    if not askable(day):
+        raise Http404
     if any("\x00" in text for text in (params.region, params.industry, params.size, params.tag)):
         # No region, industry, size or tag holds a NUL byte, and PostgreSQL refuses one in a
         # query (it answered 500; found by schemathesis).
@@ -100,4 +103,5 @@ def brief(request: HttpRequest, params: Query[StatsQuery]):
     from . import brief as briefs
 
     view, day, region = resolve(request, params)
-    return {"region": region, "date": day, "text": briefs.text(view, day)}
+    text = briefs.text(view, day, problems=scope.can_see_problem_metrics(request.user))
+    return {"region": region, "date": day, "text": text}

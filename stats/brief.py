@@ -95,12 +95,13 @@ class Brief:
 # --- the paragraph -------------------------------------------------------------------------------
 
 
-def text(view: View, day: date) -> str:
-    """The brief paragraph for a view as of a date."""
-    return build(view, day, tables=False).paragraph
+def text(view: View, day: date, *, problems: bool = True) -> str:
+    """The brief paragraph for a view as of a date (`problems`: whether its reader may see the
+    problem desk's figures, accounts.scope.can_see_problem_metrics)."""
+    return build(view, day, tables=False, problems=problems).paragraph
 
 
-def build(view: View, day: date, *, tables: bool = True) -> Brief:
+def build(view: View, day: date, *, tables: bool = True, problems: bool = True) -> Brief:
     """Everything a brief shows, read once (the paragraph, and the tables when asked for)."""
     region = Region.objects.filter(code=view.prefix.ljust(6, "0")).first() if view.prefix else None
     place = region.name if region else (view.prefix.ljust(6, "0") if view.prefix else COUNTRY)
@@ -127,7 +128,7 @@ def build(view: View, day: date, *, tables: bool = True) -> Brief:
             else []
         ),
     )
-    brief.problems = problem_sentence(view.prefix, day)
+    brief.problems = problem_sentence(view.prefix, day) if problems else ""
     brief.paragraph = paragraph(brief)
     if tables:
         brief.tables = _tables(view, day, brief.children)
@@ -276,10 +277,10 @@ def filename(view: View, day: date, extension: str) -> str:
 # --- .xlsx ---------------------------------------------------------------------------------------
 
 
-def xlsx(view: View, day: date) -> bytes:
+def xlsx(view: View, day: date, *, problems: bool = True) -> bytes:
     """The brief as a workbook: the paragraph and headline figures, then a sheet per breakdown;
     rates are numbers formatted as percentages, and no cell is ever a formula."""
-    brief = build(view, day)
+    brief = build(view, day, problems=problems)
     out = io.BytesIO()
     workbook = spreadsheets.safe_workbook(out)
     bold = workbook.add_format({"bold": True})
@@ -344,13 +345,13 @@ def _cells(table: Table, row: Row) -> list[str]:
     ]
 
 
-def docx(view: View, day: date) -> bytes:
+def docx(view: View, day: date, *, problems: bool = True) -> bytes:
     """The brief as a Word document: title, date, region, the paragraph, the breakdown tables."""
     from docx import Document
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
-    brief = build(view, day)
+    brief = build(view, day, problems=problems)
     document = Document()
     for name in ("Normal", "Title", "Heading 2"):
         style = document.styles[name]
@@ -388,7 +389,7 @@ def docx(view: View, day: date) -> bytes:
 # --- PDF -----------------------------------------------------------------------------------------
 
 
-def pdf(view: View, day: date) -> bytes:
+def pdf(view: View, day: date, *, problems: bool = True) -> bytes:
     """The brief as PDF (A4 landscape) in reportlab's built-in STSong-Light: no font file, and
     nothing fetched: every piece of text is escaped before reportlab's markup parser sees it."""
     from reportlab.lib import colors
@@ -399,7 +400,7 @@ def pdf(view: View, day: date) -> bytes:
     from reportlab.platypus import Table as Grid
 
     _register_font()
-    brief = build(view, day)
+    brief = build(view, day, problems=problems)
 
     def style(name: str, size: float, **more: Any) -> ParagraphStyle:
         return ParagraphStyle(

@@ -31,7 +31,7 @@ from dispatch.models import (
 )
 from dispatch.rollups import vector
 from regions.models import Region, prefix_of
-from registry.models import Tag
+from registry.models import Park, Tag
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,11 @@ def view_for(user, region: str = "", **filters: Any) -> View:
             raise Http404 from None
         if not prefix.startswith(own) or not Region.objects.filter(code=region).exists():
             raise Http404
+    wanted_park = int(filters.get("park") or 0)
+    if wanted_park and not park:
+        # a park of the caller's subtree (its name shows in the brief), else 404
+        if not Park.objects.filter(pk=wanted_park, region__code__startswith=own).exists():
+            raise Http404
     wanted = filters.get("division") or ""
     if wanted:
         if divisions and wanted not in divisions:
@@ -88,7 +93,7 @@ def view_for(user, region: str = "", **filters: Any) -> View:
         divisions=divisions,
         size=filters.get("size") or "",
         tag=filters.get("tag") or "",
-        park=int(filters.get("park") or 0) if not park else park,
+        park=park or wanted_park,
     )
 
 

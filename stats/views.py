@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from accounts import scope
 from accounts.models import Role
 from dispatch import actions
-from dispatch.calendar import today
+from dispatch.calendar import askable, today
 from industries.models import Industry
 from industries.models import Level as IndustryLevel
 from industries.sizes import SizeClass
@@ -152,7 +152,7 @@ def _ask(request, params=None) -> Ask:
         day = date.fromisoformat(str(params.get("date") or "").strip()[:10])
     except ValueError:
         day = None
-    if day is None:
+    if day is None or not askable(day):  # malformed or out of range: the latest date
         day = queries.latest_date(view) or today()
     return Ask(
         view=view,
@@ -329,8 +329,8 @@ PROBLEM_DAYS = 30
 def problem_figures(user, ask: "Ask") -> dict[str, Any] | None:
     """The problem desk's figures for the dashboard's region over the last 30 days to its date
     (problems are by region only: the dashboard's industry, size, tag and park filters do not
-    narrow them). None for those who see no problems (associations)."""
-    if user.role == Role.ASSOCIATION and not scope.is_admin(user):
+    narrow them). None for those who see no problem metrics (associations, park managers)."""
+    if not scope.can_see_problem_metrics(user):
         return None
     from problems import metrics
 
@@ -530,13 +530,20 @@ def brief_text(request):
     return render(
         request,
         "stats/brief.html",
-        {"text": briefs.text(ask.view, ask.day), "query": ask.query()},
+        {
+            "text": briefs.text(
+                ask.view, ask.day, problems=scope.can_see_problem_metrics(request.user)
+            ),
+            "query": ask.query(),
+        },
     )
 
 
 def _brief_file(request, kind: str) -> HttpResponse:
     ask = _ask(request)
-    content = getattr(_briefs(), kind)(ask.view, ask.day)
+    content = getattr(_briefs(), kind)(
+        ask.view, ask.day, problems=scope.can_see_problem_metrics(request.user)
+    )
     response = HttpResponse(content, content_type=BRIEF_TYPES[kind])
     name = f"brief-{ask.code or 'china'}-{ask.day.isoformat()}.{kind}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -79,3 +79,33 @@ def test_a_reported_difficulty_opens_the_problem_form_filled_in(world, desks):
     page = dave.get("/dispatch/report/?date=2020-02-17").content.decode()
     assert f"已提交为诉求 {p.number}" in page and 'id="raise-labour"' not in page
     assert 'id="raise-funds"' in page
+
+
+def test_who_sees_no_problem_metrics_reads_no_problem_figures_in_briefs_or_on_the_dashboard(
+    world, desks
+):
+    """An association and a park manager see no problems (accounts.scope): not on the dashboard,
+    not in the brief's paragraph (page, API, Word), though an official of the county does."""
+    report(world.steel, DAY)
+    raise_(world.dave, world.steel, when=(2020, 2, 17, 9, 0))
+    q = "date=2020-02-17"
+    with at(2020, 2, 17, 12, 0):
+        bob = client_for(world.bob)
+        assert "本日新增诉求1件" in bob.get(f"/stats/brief/?region=150203&{q}").content.decode()
+        assert "本日新增诉求1件" in bob.get(f"/api/v1/brief?region=150203&{q}").json()["text"]
+        for user in (world.frank, world.erin):  # association, park manager
+            c = client_for(user)
+            page = c.get(f"/stats/?{q}").content.decode()
+            assert 'id="dash-title"' in page and 'id="problem-figures"' not in page, user
+            assert "诉求" not in c.get(f"/stats/brief/?{q}").content.decode(), user
+            api = c.get(f"/api/v1/brief?{q}")
+            assert api.status_code == 200 and "诉求" not in api.json()["text"], user
+            docx = c.get(f"/stats/brief.docx?{q}")
+            assert docx.status_code == 200 and "诉求".encode() not in _docx_text(docx.content)
+
+
+def _docx_text(content: bytes) -> bytes:
+    import io
+    import zipfile
+
+    return zipfile.ZipFile(io.BytesIO(content)).read("word/document.xml")

@@ -54,6 +54,22 @@ def test_stats_scope(reported):
     )
 
 
+def test_a_park_outside_the_callers_subtree_is_404_and_its_name_never_shown(reported):
+    from registry.models import Park
+
+    shanxi = Park.objects.create(name="晋中某园区", region_id="140000")
+    q = "date=2020-02-21&park="
+    carol, bob = Client(), Client()  # carol: county 150203; bob: Baotou
+    carol.force_login(reported.carol)
+    bob.force_login(reported.bob)
+    for path in ("/api/v1/stats", "/api/v1/brief", "/stats/", "/stats/brief/", "/stats/brief.xlsx"):
+        assert carol.get(f"{path}?{q}{shanxi.pk}").status_code == 404, path
+        assert carol.get(f"{path}?{q}999999").status_code == 404, path  # no such park
+        assert carol.get(f"{path}?{q}{reported.park.pk}").status_code == 200, path  # her county's
+    assert "晋中某园区" in api(reported.root).get(f"/api/v1/brief?{q}{shanxi.pk}").json()["text"]
+    assert "园区" not in bob.get(f"/api/v1/brief?{q}0").json()["text"]  # no park asked for
+
+
 def test_stats_filters(reported):
     alice = api(reported.alice)
     data = alice.get("/api/v1/stats?region=150000&date=2020-02-21&tag=livelihood").json()

@@ -53,9 +53,15 @@ def test_downloads(reported, kind):
 @pytest.mark.parametrize("kind", ["docx", "xlsx", "pdf"])
 def test_downloads_pass_the_view_and_date(reported, kind, monkeypatch):
     seen = []
-    monkeypatch.setattr(brief, kind, lambda view, day: seen.append((view, day)) or b"x")
+    monkeypatch.setattr(
+        brief, kind, lambda view, day, problems: seen.append((view, day, problems)) or b"x"
+    )
     assert get(reported.frank, f"/stats/brief.{kind}?{DAY}&division=31").content == b"x"
-    assert seen == [(View(prefix="", divisions=("31",)), FRI)]
+    assert get(reported.bob, f"/stats/brief.{kind}?{DAY}").content == b"x"
+    assert seen == [
+        (View(prefix="", divisions=("31",)), FRI, False),  # an association sees no problems
+        (View(prefix="1502"), FRI, True),
+    ]
 
 
 @pytest.mark.parametrize("kind", ["docx", "xlsx", "pdf"])

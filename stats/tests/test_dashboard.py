@@ -528,3 +528,25 @@ def test_table_rows_follow_the_real_children_of_a_municipality(db):
     ]
     items = tables.map_items(View(prefix="11"), FRI, beijing)
     assert [i["map_name"] for i in items] == ["东城区", "海淀区"]
+
+
+@pytest.mark.parametrize(
+    "day", ["0001-01-01", "0001-01-05", "9999-12-31", "1999-12-31", "2100-01-01"]
+)
+def test_a_date_out_of_range_shows_the_latest_figures_and_the_api_answers_404(reported, day):
+    """The far ends of the calendar once overflowed the trend's and the problem window's date
+    arithmetic (500); pages treat them as no date, the API as no such date."""
+    for path in (
+        "/stats/",
+        "/stats/trend.json",
+        "/stats/map.json",
+        "/stats/not-reported/",
+        "/stats/brief/",
+        "/stats/brief.xlsx",
+    ):
+        r = get(reported.bob, f"{path}?date={day}")
+        assert r.status_code == 200, (path, r.status_code)
+        if path.endswith(".json"):
+            assert r.json() == get(reported.bob, path).json()
+    for path in ("/api/v1/stats", "/api/v1/brief"):
+        assert get(reported.bob, f"{path}?date={day}").status_code == 404, path
