@@ -103,5 +103,6 @@ def brief(request: HttpRequest, params: Query[StatsQuery]):
     from . import brief as briefs
 
     view, day, region = resolve(request, params)
-    text = briefs.text(view, day, problems=scope.can_see_problem_metrics(request.user))
+    may_see = scope.can_see_problem_metrics(request.user)  # type: ignore[arg-type]
+    text = briefs.text(view, day, problems=may_see)
     return {"region": region, "date": day, "text": text}
