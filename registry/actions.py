@@ -5,12 +5,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from accounts import scope
 from audit.log import record
 
 from . import validation
-from .models import Enterprise, EnterpriseChange, EnterpriseTag, Park
+from .models import Enterprise, EnterpriseChange, EnterpriseTag, KeyProject, Park
 from .signals import enterprises_changed
 
 TRACKED = (
@@ -190,15 +191,18 @@ def update_enterprise(
         )
     enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
     region = values.get("region", enterprise.region_id)
+    park = None
     if "park" in values:
         park, message = resolve_park(values["park"], region)
         if message:
             errors["park"] = message
-        else:
-            enterprise.park = park
     if errors:
         raise InvalidEnterprise(errors)
     before = _snapshot(enterprise)
+    # Only after the snapshot: a new park is a change like any other (saved, in the history,
+    # announced, so a park enterprise becomes a weekly reporter).
+    if "park" in values:
+        enterprise.park = park
     apply_values(enterprise, values, lookups)
     changed_fields = [f for f in TRACKED if getattr(enterprise, f) != before[f]]
     if changed_fields:
@@ -221,3 +225,77 @@ def update_enterprise(
         )
         enterprises_changed.send(sender=Enterprise, ids=[enterprise.pk])
     return enterprise
+
+
+# --- the back office ------------------------------------------------------------------------------
+# The admin checks its own forms, but what it writes is recorded and announced here like every
+# other write: the reporting duty (cadence, county, park…) and the rollups' expected reports
+# follow the register in the same transaction.
+
+
+@transaction.atomic
+def save_in_admin(*, actor, enterprise: Enterprise, request=None) -> Enterprise:
+    """Save an enterprise the admin's form has changed or created (source "admin")."""
+    stored = None
+    if enterprise.pk is not None:
+        stored = Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
+    before = _snapshot(stored) if stored is not None else None
+    enterprise.save()
+    after = _snapshot(enterprise)
+    diff = created_changes(after) if before is None else changes_between(before, after)
+    if diff:
+        EnterpriseChange.objects.create(
+            enterprise=enterprise, actor=actor, source="admin", changes=diff
+        )
+        record(
+            "create" if before is None else "update",
+            actor=actor,
+            request=request,
+            obj=enterprise,
+            source="admin",
+            fields=sorted(diff),
+        )
+        enterprises_changed.send(sender=Enterprise, ids=[enterprise.pk])
+    return enterprise
+
+
+@transaction.atomic
+def save_key_project(*, actor, project: KeyProject, request=None) -> KeyProject:
+    """Save a key project: its enterprise reports weekly while it has one, so the duty of that
+    enterprise (and of the one it was moved from) follows."""
+    was = None
+    if project.pk is not None:
+        was = (
+            KeyProject.objects.filter(pk=project.pk).values_list("enterprise_id", flat=True).first()
+        )
+    project.save()
+    record(
+        "save_key_project",
+        actor=actor,
+        request=request,
+        obj=project,
+        enterprise=project.enterprise_id,
+        source="admin",
+    )
+    ids = {project.enterprise_id} | ({was} if was is not None else set())
+    enterprises_changed.send(sender=Enterprise, ids=sorted(ids))
+    return project
+
+
+@transaction.atomic
+def delete_key_projects(*, actor, projects: QuerySet[KeyProject], request=None) -> int:
+    """Delete key projects; their enterprises' duties follow. Returns how many were deleted."""
+    rows = list(projects.values_list("pk", "enterprise_id"))
+    if not rows:
+        return 0
+    KeyProject.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+    record(
+        "delete_key_project",
+        actor=actor,
+        request=request,
+        object_type="keyproject",
+        object_id=",".join(str(pk) for pk, _ in rows)[:64],
+        source="admin",
+    )
+    enterprises_changed.send(sender=Enterprise, ids=sorted({eid for _, eid in rows}))
+    return len(rows)

@@ -1,10 +1,16 @@
 """The enterprise API: create, read, update, list with filters; 422 names the bad field."""
 
+from datetime import date
+
 import pytest
 from django.test import Client
 
 from accounts.models import ApiToken
 from audit.models import AuditEvent
+from dispatch import rollups
+from dispatch.models import Duty
+from dispatch.tests.factories import report
+from lib import testing
 from lib.uscc import make
 from registry.models import Enterprise, EnterpriseChange
 
@@ -95,6 +101,36 @@ def test_update_records_who_changed_what_and_size_override_sticks(bob_api, world
     assert r.json()["size_class"] == "medium"  # overridden stays
     changes = list(EnterpriseChange.objects.filter(enterprise=world.textile).order_by("at", "id"))
     assert changes[0].changes["headcount"] == [120, 1500] and changes[0].actor == world.bob
+
+
+def test_giving_an_enterprise_a_park_makes_it_a_weekly_reporter(bob_api, world):
+    workshop = testing.enterprise(
+        "150203", "3311", name="昆区小五金", above_scale=False, size_class="small"
+    )
+    report(workshop, date(2020, 3, 2))  # reported before it had a duty: counted from now on
+    url = f"/api/v1/enterprises/{workshop.uscc}"
+    stats = "/api/v1/stats?region=150203&date=2020-03-02"
+    assert Duty.objects.get(pk=workshop.pk).cadence == ""
+    assert bob_api.get(stats).json()["expected"] == 1  # the steelworks
+
+    r = bob_api.patch(url, {"park": world.park.pk}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["park"] == world.park.pk
+    duty = Duty.objects.get(pk=workshop.pk)
+    assert (duty.cadence, duty.county, duty.park_id) == ("weekly", "150203", world.park.pk)
+    assert bob_api.get(stats).json()["expected"] == 2
+    change = EnterpriseChange.objects.filter(enterprise=workshop, source="api").get()
+    assert change.changes == {"park_id": [None, world.park.pk]} and change.actor == world.bob
+    assert AuditEvent.objects.get(action="update", object_id=workshop.uscc).detail["fields"] == [
+        "park_id"
+    ]
+    assert rollups.check() == {}
+
+    r = bob_api.patch(url, {"park": None}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["park"] is None
+    duty = Duty.objects.get(pk=workshop.pk)
+    assert (duty.cadence, duty.park_id) == ("", 0)
+    assert bob_api.get(stats).json()["expected"] == 1
+    assert rollups.check() == {}
 
 
 def test_moving_an_enterprise_out_of_the_subtree_is_refused(world):
