@@ -130,9 +130,12 @@ class MetricsQuery(Schema):
 
 def _day(text: str, field: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise _Bad(field, "日期格式应为YYYY-MM-DD (a date like 2020-02-22)") from None
+    if not calendar.askable(day):
+        raise _Bad(field, "日期应在2000年至2099年之间 (a date from 2000 to 2099)")
+    return day
 
 
 class _Bad(Exception):

@@ -312,10 +312,12 @@ def attachment(request, pk: int, attachment_id: int):
 
 
 def _date(text: str | None, default: date) -> date:
+    """The date sent, or `default` when it is malformed or out of range (calendar.askable)."""
     try:
-        return date.fromisoformat((text or "").strip()[:10]) if text else default
+        day = date.fromisoformat((text or "").strip()[:10]) if text else default
     except ValueError:
         return default
+    return day if calendar.askable(day) else default
 
 
 def _shown(row: dict[str, Any]) -> dict[str, Any]:

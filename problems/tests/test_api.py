@@ -215,6 +215,24 @@ def test_metrics_api(world, desks):
             assert client_for(who).get("/api/v1/problems/metrics").status_code == 404
 
 
+def test_metrics_dates_at_the_far_ends_of_the_calendar_are_refused_not_a_500(world, desks):
+    """They overflowed the window's date arithmetic (500); the page falls back to its default
+    window, the API names the field."""
+    bob = client_for(world.bob)
+    with at(2020, 2, 18, 9):
+        web = Client()
+        web.force_login(world.bob)
+        default = web.get("/problems/metrics/")
+        assert default.status_code == 200
+        for q in ("to=9999-12-31", "from=0001-01-01", "from=0001-01-01&to=0001-01-02"):
+            page = web.get(f"/problems/metrics/?{q}")
+            assert page.status_code == 200, q
+            assert page.context["start"] == default.context["start"], q
+            r = bob.get(f"/api/v1/problems/metrics?{q}")
+            assert r.status_code == 422, (q, r.status_code)
+            assert "2000" in str(r.json()), q
+
+
 def test_unknown_and_huge_ids_are_404(world, desks):
     dave = client_for(world.dave)
     for pk in ("999999", str(2**70)):
