@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from audit.models import AuditEvent
@@ -91,6 +92,12 @@ def test_load_demo_writes_the_reports_once_and_the_figures_hold():
     assert 0.95 <= province["completeness"] < 1
     assert province["timeliness"] < province["completeness"]
     assert province["confirmed"] == 0
+
+    # The README quotes the province's brief for that day as the demo writes it.
+    from stats import brief
+
+    readme = (settings.BASE_DIR / "README.md").read_text(encoding="utf-8")
+    assert f"> {brief.text(queries.View(prefix='15'), day)}\n" in readme
 
     # Variation by city: Baotou (steel) is back faster than Chifeng.
     cities = {r.key: r.figures for r in queries.by_region(queries.View(prefix="15"), day)}
