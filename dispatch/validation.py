@@ -4,6 +4,7 @@ Messages name the field and say what is wrong in Chinese and English. Every figu
 0 is an answer (零报告), a blank is not.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,6 +16,13 @@ from .models import Difficulty, Status
 MAX_CAPACITY = 150
 MAX_MASK_DAYS = 365
 MAX_CASES = 1_000_000
+# A number as text: ASCII digits only (str.isdigit() also takes "²", which int() refuses), and no
+# more significant digits than any bound here has, so int() never reads a long string (it refuses
+# more than 4,300 digits, and takes quadratic time up to there).
+_WHOLE = re.compile(r"-?[0-9]+")
+MAX_DIGITS = 18
+# Full-width digits, sign, comma and percent, as a Chinese input method types them (１２０，５０％).
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９－，％．", "0123456789-,%.")
 COUNTS = ("staff_on_site", "fever", "suspected", "confirmed")
 CHECKS = ("temperature_checks", "disinfection")
 FIELDS = (
@@ -75,12 +83,15 @@ def _integer(value: Any, low: int, high: int) -> tuple[int | None, str | None]:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, str):
-        text = value.strip().rstrip("%").strip().replace(",", "")
+        text = value.translate(_FULL_WIDTH).strip().rstrip("%").strip().replace(",", "")
         if text.endswith(".0"):
             text = text[:-2]
-        if not text.lstrip("-").isdigit():
+        if not _WHOLE.fullmatch(text):
             return None, "应为整数 (a whole number)"
-        value = int(text)
+        digits = text.lstrip("-").lstrip("0") or "0"
+        if len(digits) > MAX_DIGITS:
+            return None, f"应在{low}到{high}之间 (between {low} and {high})"
+        value = -int(digits) if text.startswith("-") else int(digits)
     if not isinstance(value, int):
         return None, "应为整数 (a whole number)"
     if value < low or value > high:

@@ -81,6 +81,19 @@ def test_rule_violations_name_the_field(world, over, field, words):
     assert not Report.objects.exists()
 
 
+@pytest.mark.parametrize("sent", ["²", "9" * 5000])
+def test_a_number_that_is_no_whole_number_is_422_for_one_and_for_a_batch(world, sent):
+    dave = client_for(world.dave)
+    r = post(dave, "/api/v1/reports", body(world.steel, staff_on_site=sent, capacity_pct=sent))
+    assert r.status_code == 422, r.content
+    assert {e["loc"][-1] for e in r.json()["detail"]} == {"staff_on_site", "capacity_pct"}
+    rows = [body(world.steel), body(world.steel, date="2020-02-20", fever=sent)]
+    r = post(dave, "/api/v1/reports/batch", {"reports": rows})
+    assert r.status_code == 422, r.content
+    assert [e["loc"][-2:] for e in r.json()["detail"]] == [[1, "fever"]]
+    assert not Report.objects.exists()
+
+
 def test_staff_above_headcount_with_a_reason_is_accepted(world):
     r = post(
         client_for(world.dave),

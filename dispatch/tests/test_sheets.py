@@ -173,6 +173,29 @@ def test_bad_rows_are_named_by_row_and_column(park):
     assert "row 6" in problems and "not an enterprise of your park" in problems
 
 
+@pytest.mark.parametrize("name", ["p.csv", "p.xlsx"])
+def test_a_cell_that_is_no_whole_number_is_a_row_error(park, name):
+    world, _, _ = park
+    erin = client_for(world.erin)
+    rows = [list(r) for r in rows_of(template(erin))]
+    rows[2][5] = "²"  # steel's staff on site: passes str.isdigit(), not int()
+    rows[4][12] = "9" * 5000  # machinery's confirmed cases: longer than int() reads
+    del rows[3]  # chemicals, not filled in
+    before = counts()
+    r = upload(erin, (as_csv if name.endswith(".csv") else as_xlsx)(rows), name)
+    page = r.content.decode()
+    assert r.status_code == 200 and counts() == before
+    assert summary_of(page)["errors"] == 2
+    problems = page[page.index('id="problems"') :]
+    assert (
+        "row 3" in problems
+        and "F（在岗人数）" in problems
+        and "应为整数 (a whole number)" in problems
+    )
+    assert "row 4" in problems and "M（确诊病例）" in problems
+    assert "应在0到1000000之间 (between 0 and 1000000)" in problems
+
+
 def test_rows_are_checked_and_written_with_the_collector_paused(park, monkeypatch):
     """lib.gcpause around the rows' checks and the write; back on afterwards."""
     import gc

@@ -4,7 +4,8 @@ well-typed input, which must give the long way's answer or leave the input to it
 
 from datetime import date
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dispatch import validation
@@ -123,3 +124,70 @@ def test_well_typed_valid_reports_take_the_short_way(raw, difficulties):
     assert short.values["difficulties"] == [
         c for c in validation.DIFFICULTY_CODES if c in difficulties
     ]
+
+
+# Numbers as text: only ASCII digits make a number. str.isdigit() also takes "²" and "①", which
+# int() then refuses, and int() refuses text of more than 4,300 digits: both answered 500.
+WHOLE = "应为整数 (a whole number)"
+_VALID = {
+    "date": "2020-02-21",
+    "status": "partial",
+    "staff_on_site": 10,
+    "capacity_pct": 50,
+    "temperature_checks": True,
+    "disinfection": True,
+    "mask_days": 7,
+    "fever": 0,
+    "suspected": 0,
+    "confirmed": 0,
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("²", WHOLE),
+        ("①", WHOLE),
+        ("٣", WHOLE),  # an Arabic-Indic three: a decimal digit, but not one we take
+        ("12²", WHOLE),
+        ("-²", WHOLE),
+        ("9" * 5000, "between 0 and 1000000"),
+        ("-" + "9" * 5000, "between 0 and 1000000"),
+        ("0" * 5000 + "7", None),
+        (" 1,200 ", None),
+        ("35%", None),
+        ("7.0", None),
+        ("１２０", None),  # full-width, as a Chinese input method types them
+        ("５０％", None),
+        ("１，２００", None),
+        ("－１", "between 0 and 1000000"),
+    ],
+)
+def test_numbers_as_text_take_ascii_digits_only(text, message):
+    cleaned = validation.clean({**_VALID, "staff_on_site": text}, headcount=10**6, today=TODAY)
+    if message is None:
+        assert "staff_on_site" not in cleaned.errors
+    else:
+        assert message in cleaned.errors["staff_on_site"]
+
+
+def test_full_width_digits_read_as_the_number_they_write():
+    for text, value in (("１２０", 120), ("５０％", 50), ("１，２００", 1200), ("０７", 7)):
+        cleaned = validation.clean({**_VALID, "staff_on_site": text}, headcount=10**6, today=TODAY)
+        assert cleaned.values["staff_on_site"] == value, text
+
+
+@given(st.text(max_size=30) | st.integers().map(str), st.sampled_from(validation.COUNTS))
+@example("²", "staff_on_site")
+@example("9" * 5000, "fever")
+@settings(max_examples=1000, deadline=None)
+def test_any_text_for_a_number_gives_a_number_or_an_error(text, name):
+    """RELIABILITY check 18: only validation errors escape the rule set."""
+    cleaned = validation.clean({**_VALID, name: text}, headcount=10**6, today=TODAY)
+    if name in cleaned.errors:
+        return
+    assert type(cleaned.values[name]) is int and 0 <= cleaned.values[name] <= validation.MAX_CASES
+    # "²", "①", "٣" are refused; full-width digits are read as the digits they are
+    assert not any(
+        c.isdigit() and not c.isascii() and c not in "０１２３４５６７８９" for c in text
+    )
