@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,6 +26,7 @@ from registry.imports import UploadTooLarge, read_upload
 from registry.models import Enterprise
 
 from . import actions, calendar, sheets
+from .api import uscc_as_sent
 from .forms import ReportForm
 from .models import Difficulty, Duty, Report, ReportVersion, Status
 
@@ -65,7 +66,10 @@ def report(request):
     if scope.is_admin(user) or user.role == Role.OFFICIAL:
         uscc = request.GET.get("uscc", "").strip().upper()
         if uscc:
-            return redirect("dispatch:report_for", uscc=uscc)
+            try:
+                return redirect("dispatch:report_for", uscc=uscc)
+            except NoReverseMatch:  # a slash: no enterprise's code, as for any unknown one
+                raise Http404("no such enterprise") from None
         return render(request, "dispatch/choose.html")
     raise Http404("no report page for this role")
 
@@ -73,7 +77,7 @@ def report(request):
 @login_required
 def report_for(request, uscc: str):
     """The form for one enterprise, for whoever may report for it (else 404)."""
-    enterprise = scope.enterprise_or_404(request.user, uscc.upper(), request)
+    enterprise = scope.enterprise_or_404(request.user, uscc_as_sent(uscc), request)
     if not actions.can_report_for(request.user, enterprise):
         scope.deny(request.user, "enterprise", enterprise.uscc, request)
     return _report_page(request, enterprise)
@@ -300,24 +304,15 @@ def park_template(request):
     )
 
 
-def _too_big(request) -> bool:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return True
-    return length > settings.FUGONG_UPLOAD_MAX_BYTES + 64 * 1024
-
-
 @login_required
 @require_POST
 def park_upload(request):
-    """Check a filled sheet (writes nothing), or import the sheet checked last."""
+    """Check a filled sheet (writes nothing), or import the sheet checked last. A body far over
+    the limit never gets here (fugong.uploads refuses it unread)."""
     _park_manager(request)
     if request.POST.get("mode") == "import":
         return _park_import(request)
     try:
-        if _too_big(request):  # refused before Django reads the body
-            raise UploadTooLarge
         upload = request.FILES.get("file")
         if upload is None:
             return _park_page(request, upload_error=_("Choose a .xlsx or .csv file."), status=400)

@@ -3,6 +3,7 @@ locks), reporting for others (park managers, officials) within scope, the park's
 
 import re
 from datetime import date, timedelta
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -194,6 +195,20 @@ def test_rule_set_errors_are_shown_next_to_their_fields_and_values_kept(world):
     assert re.search(r'name="status" value="partial"[^>]*checked', page)
 
 
+@pytest.mark.parametrize(
+    ("sent", "words"),
+    [
+        ("²", "应为整数 (a whole number)"),
+        ("9" * 5000, "应在0到1000000之间 (between 0 and 1000000)"),
+    ],
+)
+def test_a_number_that_is_no_whole_number_is_a_field_error(world, sent, words):
+    # "²" passes str.isdigit() but not int(); int() refuses more than 4,300 digits: both were 500.
+    r = post(client_for(world.dave), "/dispatch/report/", form_data(staff_on_site=sent))
+    assert r.status_code == 200 and Report.objects.count() == 0
+    assert words in field_block(r.content.decode(), "staff_on_site")
+
+
 def test_a_correction_makes_version_2_with_its_changes_recorded(world):
     report(world.steel, FRI, actor=world.dave)
     page = get(client_for(world.dave), "/dispatch/report/").content.decode()
@@ -327,6 +342,16 @@ def test_officials_report_within_their_subtree(world):
     assert 'name="uscc"' in get(carol, "/dispatch/report/").content.decode()
     post(carol, f"/dispatch/report/{world.steel.uscc}/", form_data())
     assert Report.objects.get(enterprise=world.steel).submitted_by == world.carol
+
+
+@pytest.mark.parametrize("sent", ["NO-SUCH-CODE", "A/B", "x\x00y", "%2F", "../" + "9" * 300])
+def test_an_official_asking_for_a_code_not_in_the_register_gets_404(world, sent):
+    # A slash cannot be in the form's address (answered 500); PostgreSQL refuses a NUL (500).
+    carol = client_for(world.carol)
+    assert get(carol, "/dispatch/report/", data={"uscc": sent}, follow=True).status_code == 404
+    assert get(carol, f"/dispatch/report/{quote(sent, safe='')}/").status_code == 404
+    assert post(carol, f"/dispatch/report/{quote(sent, safe='')}/", form_data()).status_code == 404
+    assert Report.objects.count() == 0
 
 
 @pytest.mark.parametrize("name", ["grace", "frank"])
