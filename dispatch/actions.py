@@ -40,6 +40,14 @@ class OutOfScope(LookupError):
     """The actor may not report for that enterprise or act on that region; callers answer 404."""
 
 
+class LockedAbove(PermissionError):
+    """A lock set by an official above the actor (or by an administrator): theirs to lift."""
+
+    def __init__(self, lock: PeriodLock):
+        super().__init__(f"{lock.region_id}:{lock.date}")
+        self.lock = lock
+
+
 class InvalidReport(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
@@ -857,9 +865,31 @@ def lock_period(*, actor, region: Region, day: date, request=None) -> PeriodLock
     return lock
 
 
+def can_unlock(actor, lock: PeriodLock) -> bool:
+    """Whether the actor may lift this lock: an official of its region (or above) may, unless
+    it was set from above them (a city's lock of a county is not the county's to lift, so the
+    figures a city has reported upward stay as they were); administrators always may."""
+    if not can_manage(actor, lock.region):
+        return False
+    if scope.is_admin(actor) or lock.locked_by is None:
+        return True
+    if scope.is_admin(lock.locked_by):
+        return False
+    theirs, mine = scope.region_prefix(lock.locked_by), scope.region_prefix(actor)
+    return theirs is None or mine is None or theirs.startswith(mine)
+
+
 @transaction.atomic
 def unlock_period(*, actor, region: Region, day: date, request=None) -> int:
     _region_in_scope(actor, region)
+    lock = (
+        PeriodLock.objects.select_for_update()
+        .select_related("region", "locked_by")
+        .filter(region=region, date=day)
+        .first()
+    )
+    if lock is not None and not can_unlock(actor, lock):
+        raise LockedAbove(lock)
     deleted, _ = PeriodLock.objects.filter(region=region, date=day).delete()
     record(
         "unlock",

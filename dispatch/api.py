@@ -264,9 +264,19 @@ def lock(request: HttpRequest, payload: LockIn):
 
 
 @router.post(
-    "/unlocks", response={200: LockOut, 404: NotFound}, summary="Unlock a date for a region"
+    "/unlocks",
+    response={200: LockOut, 403: NotFound, 404: NotFound},
+    summary="Unlock a date for a region (403: the lock was set from above you)",
 )
 def unlock(request: HttpRequest, payload: LockIn):
     region, day = _lock_target(request, payload)
-    actions.unlock_period(actor=request.user, region=region, day=day, request=request)
+    try:
+        actions.unlock_period(actor=request.user, region=region, day=day, request=request)
+    except actions.LockedAbove as e:
+        return Status(403, {"detail": locked_above(e.lock)})
     return Status(200, {"region": region.code, "date": day, "locked": False})
+
+
+def locked_above(lock) -> str:
+    who = lock.locked_by.region.name if lock.locked_by and lock.locked_by.region else "管理员"
+    return f"该锁定由{who}设置，只能由其或上级解除 (locked from above you: only they can unlock it)"

@@ -314,7 +314,7 @@ def dashboard(request):
         # the charts' series names and tooltip words (dashboard.js)
         "labels": {kpi[0]: str(kpi[1]) for kpi in KPIS} | {"reported": _("reported")},
         "map": _map(ask),
-        "locks": [(lock, actions.can_manage(request.user, lock.region)) for lock in locks],
+        "locks": [(lock, actions.can_unlock(request.user, lock)) for lock in locks],
         "can_lock": ask.region is not None and actions.can_manage(request.user, ask.region),
         "can_remind": can_remind(request.user),
         "problems": problem_figures(request.user, ask),
@@ -494,6 +494,18 @@ def unlock(request):
         actions.unlock_period(actor=request.user, region=region, day=ask.day, request=request)
     except actions.OutOfScope:
         raise Http404 from None
+    except actions.LockedAbove as e:
+        by = e.lock.locked_by
+        messages.error(
+            request,
+            _("%(day)s was locked for %(region)s from above you (%(by)s): only they can unlock it.")
+            % {
+                "day": ask.day,
+                "region": region.name,
+                "by": by.region.name if by and by.region else _("an administrator"),
+            },
+        )
+        return redirect(f"{reverse('stats:dashboard')}?{ask.query()}")
     messages.success(
         request,
         _("%(day)s is unlocked for %(region)s.") % {"day": ask.day, "region": region.name},

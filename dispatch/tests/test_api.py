@@ -13,7 +13,7 @@ from accounts.models import ApiToken
 from audit.log import build as log_build
 from audit.models import AuditEvent
 from dispatch import actions, quick
-from dispatch.models import IdempotencyKey, Report, ReportVersion, Rollup
+from dispatch.models import IdempotencyKey, PeriodLock, Report, ReportVersion, Rollup
 from lib import idempotency
 from stats import queries
 
@@ -397,6 +397,17 @@ def test_locked_date_refuses_changes(world):
     )
     assert r.status_code == 200
     assert post(dave, "/api/v1/reports", body(world.steel, staff_on_site=20)).status_code == 200
+
+
+def test_a_lock_set_from_above_is_403_to_unlock_from_below(world):
+    bob, carol = client_for(world.bob), client_for(world.carol)
+    where = {"region": "150203", "date": DAY.isoformat()}
+    assert post(bob, "/api/v1/reports/locks", where).status_code == 200
+    r = post(carol, "/api/v1/reports/unlocks", where)
+    assert r.status_code == 403 and "包头市" in r.json()["detail"]
+    assert PeriodLock.objects.filter(region_id="150203", date=DAY).exists()
+    assert post(bob, "/api/v1/reports/unlocks", where).status_code == 200
+    assert not PeriodLock.objects.exists()
 
 
 def test_lists_are_scoped(world):

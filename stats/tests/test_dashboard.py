@@ -374,6 +374,34 @@ def test_an_official_locks_and_unlocks_the_date_of_his_region(reported):
     assert not PeriodLock.objects.exists()
 
 
+def test_a_lock_set_from_above_is_not_lifted_from_below(reported):
+    """The city locks one of its counties: the county's official sees the lock without an unlock
+    button, and a forged unlock is refused with a message; the city (or higher) lifts it. A
+    county's own lock may be lifted by the city."""
+    assert lock(reported.bob, "150203").status_code == 302
+    page = get(reported.carol, f"/stats/?{DAY}").content.decode()
+    assert "is locked for 昆都仑区" in page and 'id="unlock-150203"' not in page
+    carol = client_for(reported.carol)
+    with at(2020, 2, 21, 20):
+        r = carol.post("/stats/unlock/", {"region": "150203", "date": "2020-02-21"}, follow=True)
+    assert PeriodLock.objects.filter(region_id="150203").exists()
+    assert (
+        "locked for 昆都仑区 from above you (包头市): only they can unlock it" in r.content.decode()
+    )
+    page = get(reported.bob, f"/stats/?region=150203&{DAY}").content.decode()
+    assert 'id="unlock-150203"' in page
+    assert lock(reported.alice, "150203", "/stats/unlock/").status_code == 302  # the province
+    assert not PeriodLock.objects.exists()
+    assert lock(reported.carol, "150203").status_code == 302  # her own lock: the city may lift it
+    assert lock(reported.bob, "150203", "/stats/unlock/").status_code == 302
+    assert not PeriodLock.objects.exists()
+    assert lock(reported.root, "150203").status_code == 302  # an administrator's: not the city's
+    page = get(reported.bob, f"/stats/?region=150203&{DAY}").content.decode()
+    assert 'id="unlock-150203"' not in page
+    lock(reported.bob, "150203", "/stats/unlock/")
+    assert PeriodLock.objects.filter(region_id="150203").exists()
+
+
 def _values(enterprise):
     from dispatch.models import Report
 
