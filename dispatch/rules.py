@@ -1,14 +1,17 @@
 """Changing who reports how often and when: cadence rules, the cut-off, emergency periods.
 
-These settings are the deployment's, so only administrators and province-level officials change
-them; every change is audited, and a rule change moves every enterprise's duty (and its past
-reports' place in the aggregates) in the same transaction.
+These settings are the deployment's, so only administrators change them, and a province-level
+official while the deployment is that province's (no enterprise registered elsewhere: in a
+deployment of several provinces one province's official would change the others' duties);
+every change is audited, and a rule change moves every enterprise's duty (and its past reports'
+place in the aggregates) in the same transaction.
 """
 
 from datetime import date, time
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from accounts import scope
 from accounts.models import Role
@@ -26,12 +29,22 @@ class NotAllowed(PermissionError):
 def can_change(user) -> bool:
     if scope.is_admin(user):
         return True
-    return bool(
+    if not (
         user.is_authenticated
         and user.role == Role.OFFICIAL
         and user.region_id
         and user.region.level == Level.PROVINCE
-    )
+    ):
+        return False
+    from registry.models import Enterprise
+
+    prefix = scope.region_prefix(user) or ""
+    if not prefix:
+        return False
+    # Codes are six digits: outside the province is below its first or above its last code (two
+    # index range scans, where "not starting with" would read the whole register).
+    first, last = prefix.ljust(6, "0"), prefix.ljust(6, "9")
+    return not Enterprise.objects.filter(Q(region_id__lt=first) | Q(region_id__gt=last)).exists()
 
 
 def _check(user) -> None:

@@ -21,7 +21,34 @@ def logged_in(user) -> Client:
     return c
 
 
-def test_only_admins_and_province_officials_see_the_page(world):
+@pytest.fixture
+def province(world):
+    """The world as one province's deployment: Shanxi's enterprise gone."""
+    world.coal.delete()
+    return world
+
+
+def test_a_province_official_changes_nothing_while_other_provinces_report_here(world):
+    """One province's official may not change the duties of another's enterprises (Shanxi's coal
+    mine is registered too): the page does not exist for her; an administrator's does."""
+    alice = logged_in(world.alice)
+    assert 'href="/dispatch/settings/"' not in alice.get("/stats/").content.decode()  # no link
+    assert alice.get("/dispatch/settings/").status_code == 404
+    assert alice.post("/dispatch/settings/cutoff/", {"cutoff": "08:00"}).status_code == 404
+    rule = CadenceRule.objects.get(above_scale=True)
+    assert alice.post(f"/dispatch/settings/rules/{rule.pk}/delete/").status_code == 404
+    assert CadenceRule.objects.filter(pk=rule.pk).exists()
+    assert Settings.objects.get().cutoff == time(17, 0)
+    assert Duty.objects.get(pk=world.coal.pk).cadence == "daily"
+    assert logged_in(world.root).get("/dispatch/settings/").status_code == 200
+    world.coal.delete()
+    assert alice.get("/dispatch/settings/").status_code == 200
+    assert 'href="/dispatch/settings/"' in alice.get("/stats/").content.decode()
+    assert 'href="/dispatch/settings/"' not in logged_in(world.bob).get("/stats/").content.decode()
+
+
+def test_only_admins_and_province_officials_see_the_page(province):
+    world = province
     assert logged_in(world.alice).get("/dispatch/settings/").status_code == 200
     assert logged_in(world.root).get("/dispatch/settings/").status_code == 200
     for user in (world.bob, world.carol, world.dave, world.erin, world.frank, world.grace):
@@ -31,7 +58,8 @@ def test_only_admins_and_province_officials_see_the_page(world):
     assert Settings.objects.get().cutoff == time(17, 0)
 
 
-def test_new_rule_moves_duties_and_aggregates(world):
+def test_new_rule_moves_duties_and_aggregates(province):
+    world = province
     small = testing.enterprise("150204", above_scale=False, headcount=30, tags=("key_contact",))
     report(small, date(2020, 2, 21), staff_on_site=20)
     assert Duty.objects.get(pk=small.pk).cadence == ""
@@ -66,12 +94,14 @@ def test_editing_a_rule(world):
 
 
 @pytest.mark.parametrize(("value", "saved"), [("09:30", time(9, 30)), ("late", time(17, 0))])
-def test_cutoff(world, value, saved):
+def test_cutoff(province, value, saved):
+    world = province
     logged_in(world.alice).post("/dispatch/settings/cutoff/", {"cutoff": value})
     assert Settings.objects.get().cutoff == saved
 
 
-def test_emergency_switch(world):
+def test_emergency_switch(province):
+    world = province
     saturday = date(2020, 2, 22)
     assert queries.figures(queries.View(prefix="15"), saturday)["expected"] == 0
     alice = logged_in(world.alice)
