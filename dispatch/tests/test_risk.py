@@ -225,7 +225,8 @@ def test_the_page_lists_the_officials_counties_with_their_levels(
 
     # The query count does not grow with the counties shown (the whole province).
     province = logged_in(world.alice)
-    with django_assert_max_num_queries(11):  # 10, and the inbox's unread count
+    # and for a province's official, whether the navigation offers the dispatch settings
+    with django_assert_max_num_queries(12):
         assert province.get("/dispatch/risk/").status_code == 200
 
 
