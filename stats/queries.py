@@ -52,6 +52,19 @@ class View:
         return replace(self, **changes)
 
 
+def park_root(park: Park) -> str:
+    """The region prefix a park's figures start from: its county, or its city when some of its
+    enterprises are registered in another county of the city (as resolve_park admits them)."""
+    cached = getattr(park, "_root", None)  # asked twice a request (scope, breadcrumbs)
+    if cached is not None:
+        return cached
+    own = prefix_of(park.region_id)
+    if len(own) > 4 and park.enterprises.exclude(region_id=park.region_id).exists():
+        own = own[:4]
+    park._root = own  # type: ignore[attr-defined]
+    return own
+
+
 def view_for(user, region: str = "", **filters: Any) -> View:
     """The caller's view of `region` (default: their own root); out of scope is 404."""
     if not user.is_authenticated:
@@ -65,7 +78,7 @@ def view_for(user, region: str = "", **filters: Any) -> View:
             own = ""
         elif user.role == Role.PARK_MANAGER and user.park_id:
             park = user.park_id
-            own = prefix_of(user.park.region_id)
+            own = park_root(user.park)
         else:
             raise Http404
         if not divisions and not park:

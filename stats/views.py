@@ -119,7 +119,7 @@ def _own_prefix(user) -> str:
     if prefix is not None:
         return prefix
     if user.role == Role.PARK_MANAGER and user.park_id:
-        return prefix_of(user.park.region_id)
+        return queries.park_root(user.park)
     return ""  # associations: every region, their divisions only
 
 
