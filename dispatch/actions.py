@@ -883,7 +883,7 @@ def can_unlock(actor, lock: PeriodLock) -> bool:
 def unlock_period(*, actor, region: Region, day: date, request=None) -> int:
     _region_in_scope(actor, region)
     lock = (
-        PeriodLock.objects.select_for_update()
+        PeriodLock.objects.select_for_update(of=("self",))  # not the outer-joined locker
         .select_related("region", "locked_by")
         .filter(region=region, date=day)
         .first()
