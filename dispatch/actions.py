@@ -46,6 +46,9 @@ class LockedAbove(PermissionError):
     def __init__(self, lock: PeriodLock):
         super().__init__(f"{lock.region_id}:{lock.date}")
         self.lock = lock
+        # the region of whoever set it; None for an administrator without one
+        region = lock.locked_by.region if lock.locked_by is not None else None
+        self.by: str | None = region.name if region is not None else None
 
 
 class InvalidReport(ValueError):

@@ -273,10 +273,7 @@ def unlock(request: HttpRequest, payload: LockIn):
     try:
         actions.unlock_period(actor=request.user, region=region, day=day, request=request)
     except actions.LockedAbove as e:
-        return Status(403, {"detail": locked_above(e.lock)})
+        who = e.by or "管理员"
+        detail = f"该锁定由{who}设置，只能由其或上级解除 (locked from above you: only they can unlock it)"
+        return Status(403, {"detail": detail})
     return Status(200, {"region": region.code, "date": day, "locked": False})
-
-
-def locked_above(lock) -> str:
-    who = lock.locked_by.region.name if lock.locked_by and lock.locked_by.region else "管理员"
-    return f"该锁定由{who}设置，只能由其或上级解除 (locked from above you: only they can unlock it)"

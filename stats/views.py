@@ -495,14 +495,13 @@ def unlock(request):
     except actions.OutOfScope:
         raise Http404 from None
     except actions.LockedAbove as e:
-        by = e.lock.locked_by
         messages.error(
             request,
             _("%(day)s was locked for %(region)s from above you (%(by)s): only they can unlock it.")
             % {
                 "day": ask.day,
                 "region": region.name,
-                "by": by.region.name if by and by.region else _("an administrator"),
+                "by": e.by or _("an administrator"),
             },
         )
         return redirect(f"{reverse('stats:dashboard')}?{ask.query()}")

@@ -9,6 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dispatch import validation
+from dispatch.tests.factories import BASE
 
 TODAY = date(2020, 2, 22)
 _REPORTS = st.fixed_dictionaries(
@@ -129,18 +130,7 @@ def test_well_typed_valid_reports_take_the_short_way(raw, difficulties):
 # Numbers as text: only ASCII digits make a number. str.isdigit() also takes "²" and "①", which
 # int() then refuses, and int() refuses text of more than 4,300 digits: both answered 500.
 WHOLE = "应为整数 (a whole number)"
-_VALID = {
-    "date": "2020-02-21",
-    "status": "partial",
-    "staff_on_site": 10,
-    "capacity_pct": 50,
-    "temperature_checks": True,
-    "disinfection": True,
-    "mask_days": 7,
-    "fever": 0,
-    "suspected": 0,
-    "confirmed": 0,
-}
+_VALID = {**BASE, "date": "2020-02-21"}
 
 
 @pytest.mark.parametrize(
